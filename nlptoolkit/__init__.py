@@ -1,3 +1,34 @@
-"""nlptoolkit: a Keras 3 toolkit for applied NLP."""
+"""nlptoolkit: a Keras 3 toolkit for applied NLP.
+
+From a CSV of text to a trained, evaluated, saved and measured model.
+
+Example:
+>>> import nlptoolkit
+>>> clf = nlptoolkit.SentimentClassifier("lstm", hidden_dim=8, seed=0)
+>>> _ = clf.fit(["good", "bad"] * 8, [1, 0] * 8, epochs=1, verbose=0)
+>>> clf.classify(["good"])[0] in ("negative", "positive")
+True
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from nlptoolkit import backbones  # noqa: E402
+from nlptoolkit import heads  # noqa: E402
+from nlptoolkit import preprocessing  # noqa: E402
+from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
+from nlptoolkit.tasks.registry import load  # noqa: E402
+from nlptoolkit.tasks.sentiment import SentimentClassifier  # noqa: E402
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "SentimentClassifier",
+    "TextClassifier",
+    "backbones",
+    "heads",
+    "load",
+    "preprocessing",
+]

@@ -1,0 +1,23 @@
+"""Tokenizers trained from the data, and helpers that batch text."""
+
+from nlptoolkit.preprocessing.inputs import as_texts
+from nlptoolkit.preprocessing.inputs import as_texts_and_labels
+from nlptoolkit.preprocessing.tokenizer import BOS_ID
+from nlptoolkit.preprocessing.tokenizer import EOS_ID
+from nlptoolkit.preprocessing.tokenizer import PAD_ID
+from nlptoolkit.preprocessing.tokenizer import SPECIAL_TOKENS
+from nlptoolkit.preprocessing.tokenizer import UNK_ID
+from nlptoolkit.preprocessing.tokenizer import Tokenizer
+from nlptoolkit.preprocessing.tokenizer import check_texts
+
+__all__ = [
+    "as_texts",
+    "as_texts_and_labels",
+    "BOS_ID",
+    "EOS_ID",
+    "PAD_ID",
+    "SPECIAL_TOKENS",
+    "UNK_ID",
+    "Tokenizer",
+    "check_texts",
+]

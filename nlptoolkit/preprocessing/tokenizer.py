@@ -1,0 +1,333 @@
+"""A tokenizer trained from the data and saved inside the model file.
+
+Three levels share one class so every task handles text the same way:
+
+- ``"word"``: lower-cased words, ASCII punctuation split off;
+- ``"char"``: Unicode characters (for character-level language models);
+- ``"wordpiece"``: sub-words from keras-hub's WordPiece trainer.
+
+Ids ``0..3`` are always ``[PAD]``, ``[UNK]``, ``[BOS]``, ``[EOS]``. Unseen
+tokens map to ``[UNK]``; long texts are truncated, never an error. The
+vocabulary travels as an asset of the ``.keras`` file (JSON, never pickle).
+"""
+
+import collections
+import json
+import logging
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+logger = logging.getLogger(__name__)
+
+PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN = "[PAD]", "[UNK]", "[BOS]", "[EOS]"
+SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN]
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+LEVELS = ("word", "char", "wordpiece")
+_VOCABULARY_FILE = "vocabulary.json"
+
+
+def check_texts(texts, name="texts"):
+    """Return ``texts`` as a list of str, or raise a helpful error.
+
+    Accepts a list, tuple, numpy array or pandas Series of strings.
+
+    Example:
+    >>> from nlptoolkit.preprocessing import check_texts
+    >>> check_texts(["a good film"])
+    ['a good film']
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be a batch of strings, received a single "
+            f"{type(texts).__name__}: {str(texts)[:40]!r}. Wrap it in a "
+            f"list: `[{name[:-1] if name.endswith('s') else name}]`."
+        )
+    if texts is None:
+        raise TypeError(
+            f"`{name}` must be a list of strings, received None. Pass a "
+            "list, numpy array or pandas Series of strings."
+        )
+    if hasattr(texts, "tolist"):
+        texts = texts.tolist()
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise TypeError(
+            f"`{name}` must be a list of strings, received "
+            f"{type(texts).__name__}. Pass a list, numpy array or pandas "
+            "Series of strings."
+        ) from None
+    if not texts:
+        raise ValueError(
+            f"`{name}` is empty (received 0 items). Pass at least one text."
+        )
+    for index, text in enumerate(texts):
+        if isinstance(text, bytes):
+            try:
+                texts[index] = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"`{name}[{index}]` is bytes that are not valid UTF-8. "
+                    "Decode it first, e.g. `data.decode('latin-1')`."
+                ) from None
+        elif not isinstance(text, str):
+            raise TypeError(
+                f"`{name}[{index}]` must be a string, received "
+                f"{type(text).__name__}: {text!r}. Remove missing values "
+                "(e.g. `df.dropna()`) or convert with `str()`."
+            )
+    return texts
+
+
+def _split(texts, level, lowercase):
+    """Split a string tensor into a ragged tensor of string tokens."""
+    if lowercase:
+        texts = tf.strings.lower(texts, encoding="utf-8")
+    if level == "char":
+        return tf.strings.unicode_split(
+            texts, "UTF-8", errors="replace", replacement_char=0xFFFD
+        )
+    texts = tf.strings.regex_replace(texts, r"<br\s*/?>", " ")
+    texts = tf.strings.regex_replace(texts, r"([[:punct:]])", r" \1 ")
+    return tf.strings.split(texts)
+
+
+@keras.saving.register_keras_serializable(package="nlptoolkit")
+class Tokenizer(keras.layers.Layer):
+    """Maps raw strings to padded token ids and back.
+
+    Args:
+        level: ``"word"``, ``"char"`` or ``"wordpiece"``.
+        vocabulary_size: the largest vocabulary to keep, special tokens
+            included.
+        lowercase: lower-case the text before splitting.
+        vocabulary: a list of tokens (the first four are the special
+            tokens); ``None`` until :meth:`train` is called.
+
+    Example:
+    >>> import nlptoolkit
+    >>> tok = nlptoolkit.preprocessing.Tokenizer(level="word")
+    >>> tok.train(["a good film", "a bad film"])
+    >>> tok.tokenize(["a good movie"], sequence_length=5).shape
+    (1, 5)
+    >>> tok.detokenize(tok.tokenize(["a good film"]))
+    ['a good film']
+    """
+
+    def __init__(
+        self,
+        level="word",
+        vocabulary_size=20000,
+        lowercase=None,
+        vocabulary=None,
+        **kwargs,
+    ):
+        kwargs.pop("trainable", None)
+        super().__init__(trainable=False, **kwargs)
+        if level not in LEVELS:
+            raise ValueError(
+                f"Unknown tokenizer level. Received: level={level!r}. "
+                f"Expected one of {list(LEVELS)}."
+            )
+        if not isinstance(vocabulary_size, int) or vocabulary_size < 8:
+            raise ValueError(
+                "`vocabulary_size` must be an integer >= 8. Received: "
+                f"vocabulary_size={vocabulary_size!r}."
+            )
+        self.level = level
+        self.vocabulary_size = vocabulary_size
+        self.lowercase = (level != "char") if lowercase is None else lowercase
+        self._vocabulary = None
+        self._table = None
+        self._wordpiece = None
+        if vocabulary is not None:
+            self.set_vocabulary(vocabulary)
+
+    # ------------------------------------------------------------ vocabulary
+    @property
+    def vocabulary(self):
+        """The list of tokens, index = id (``None`` before training)."""
+        return self._vocabulary
+
+    @property
+    def is_trained(self):
+        return self._vocabulary is not None
+
+    def set_vocabulary(self, vocabulary):
+        vocabulary = [str(token) for token in vocabulary]
+        if vocabulary[: len(SPECIAL_TOKENS)] != SPECIAL_TOKENS:
+            raise ValueError(
+                "A vocabulary must start with the special tokens "
+                f"{SPECIAL_TOKENS}. Received: {vocabulary[:4]}."
+            )
+        self._vocabulary = vocabulary
+        self._id_to_token = np.array(vocabulary, dtype=object)
+        if self.level == "wordpiece":
+            import keras_hub
+
+            self._wordpiece = keras_hub.tokenizers.WordPieceTokenizer(
+                vocabulary=vocabulary,
+                lowercase=self.lowercase,
+                oov_token=UNK_TOKEN,
+                special_tokens=SPECIAL_TOKENS,
+            )
+        else:
+            self._table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(
+                    tf.constant(vocabulary),
+                    tf.range(len(vocabulary), dtype=tf.int32),
+                ),
+                default_value=UNK_ID,
+            )
+
+    def train(self, texts, min_frequency=1):
+        """Learn the vocabulary from training texts.
+
+        Keeps the ``vocabulary_size - 4`` most frequent tokens seen at least
+        ``min_frequency`` times (ties broken alphabetically, so training is
+        deterministic).
+        """
+        texts = check_texts(texts)
+        dataset = tf.data.Dataset.from_tensor_slices(texts).batch(2048)
+        budget = self.vocabulary_size - len(SPECIAL_TOKENS)
+        if self.level == "wordpiece":
+            import keras_hub
+
+            tokens = keras_hub.tokenizers.compute_word_piece_vocabulary(
+                dataset,
+                vocabulary_size=self.vocabulary_size,
+                lowercase=self.lowercase,
+                reserved_tokens=SPECIAL_TOKENS,
+            )
+            self.set_vocabulary(tokens)
+            return
+        counts = collections.Counter()
+        for batch in dataset:
+            pieces = _split(batch, self.level, self.lowercase).flat_values
+            values, freq = np.unique(pieces.numpy(), return_counts=True)
+            counts.update(
+                dict(zip(values.tolist(), freq.tolist(), strict=True))
+            )
+        ranked = sorted(
+            (
+                (-count, token)
+                for token, count in counts.items()
+                if count >= min_frequency
+            ),
+        )[:budget]
+        tokens = [token.decode("utf-8") for _, token in ranked]
+        tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
+        self.set_vocabulary(SPECIAL_TOKENS + tokens)
+        logger.info(
+            "Trained a %s tokenizer: %d tokens (of %d distinct).",
+            self.level,
+            len(self._vocabulary),
+            len(counts),
+        )
+
+    def _require_vocabulary(self):
+        if self._vocabulary is None:
+            raise ValueError(
+                "This tokenizer has no vocabulary yet. Call "
+                "`tokenizer.train(texts)` (tasks do this in `fit`)."
+            )
+
+    # ------------------------------------------------------------- tokenize
+    def tokenize_ragged(self, texts):
+        """Strings (tf tensor or list) -> ragged int32 ids, no padding."""
+        self._require_vocabulary()
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        if self.level == "wordpiece":
+            ids = self._wordpiece.tokenize(texts)
+            # keras-hub returns Python lists when called eagerly.
+            if isinstance(ids, list):
+                ids = tf.ragged.constant(ids, dtype=tf.int32, ragged_rank=1)
+            elif not isinstance(ids, tf.RaggedTensor):
+                ids = tf.RaggedTensor.from_tensor(ids)
+            return tf.cast(ids, tf.int32)
+        pieces = _split(texts, self.level, self.lowercase)
+        return tf.ragged.map_flat_values(self._table.lookup, pieces)
+
+    def tokenize(self, texts, sequence_length=None):
+        """Strings -> dense int32 ids of shape ``(batch, sequence_length)``.
+
+        Longer texts keep their first ``sequence_length`` tokens; shorter
+        ones are padded with ``0``. Without ``sequence_length`` the batch is
+        padded to its longest text.
+        """
+        ids = self.tokenize_ragged(texts)
+        if sequence_length is not None:
+            ids = ids[:, :sequence_length]
+            return ids.to_tensor(
+                default_value=PAD_ID, shape=[None, sequence_length]
+            )
+        return ids.to_tensor(default_value=PAD_ID)
+
+    def call(self, texts):
+        return self.tokenize(texts)
+
+    def detokenize(self, ids):
+        """Token ids (batch, length) -> list of str; stops at ``[EOS]``.
+
+        Padding and the other special tokens are dropped.
+        """
+        self._require_vocabulary()
+        ids = np.asarray(keras.ops.convert_to_numpy(ids))
+        if ids.ndim == 1:
+            ids = ids[None, :]
+        texts = []
+        for row in ids:
+            row = row.astype(np.int64)
+            stops = np.nonzero(row == EOS_ID)[0]
+            if stops.size:
+                row = row[: stops[0]]
+            row = row[(row >= len(SPECIAL_TOKENS)) | (row == UNK_ID)]
+            row = row[row < len(self._vocabulary)]
+            tokens = self._id_to_token[row].tolist()
+            texts.append(self._join(tokens))
+        return texts
+
+    def _join(self, tokens):
+        if self.level == "char":
+            return "".join(tokens)
+        if self.level == "wordpiece":
+            text = " ".join(tokens)
+            return text.replace(" ##", "")
+        return " ".join(tokens)
+
+    def id_to_token(self, token_id):
+        self._require_vocabulary()
+        return self._vocabulary[int(token_id)]
+
+    def token_to_id(self, token):
+        self._require_vocabulary()
+        try:
+            return self._vocabulary.index(token)
+        except ValueError:
+            return UNK_ID
+
+    # ------------------------------------------------------------- saving
+    def save_assets(self, dir_path):
+        self._require_vocabulary()
+        path = os.path.join(dir_path, _VOCABULARY_FILE)
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self._vocabulary, handle, ensure_ascii=False)
+
+    def load_assets(self, dir_path):
+        path = os.path.join(dir_path, _VOCABULARY_FILE)
+        with open(path, encoding="utf-8") as handle:
+            self.set_vocabulary(json.load(handle))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "level": self.level,
+                "vocabulary_size": self.vocabulary_size,
+                "lowercase": self.lowercase,
+            }
+        )
+        return config
