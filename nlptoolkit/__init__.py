@@ -15,7 +15,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from nlptoolkit._quiet import quiet_import  # noqa: E402
+
+quiet_import("tensorflow", "keras", "keras_hub")
+
 from nlptoolkit import backbones  # noqa: E402
+from nlptoolkit import datasets  # noqa: E402
 from nlptoolkit import heads  # noqa: E402
 from nlptoolkit import preprocessing  # noqa: E402
 from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
@@ -28,6 +33,7 @@ __all__ = [
     "SentimentClassifier",
     "TextClassifier",
     "backbones",
+    "datasets",
     "heads",
     "load",
     "preprocessing",

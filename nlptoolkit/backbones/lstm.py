@@ -13,8 +13,10 @@ class LSTMBackbone(Backbone):
 
     ``hidden_dim`` is the width of ``sequence_output`` and ``pooled_output``;
     a bidirectional layer gives each direction ``hidden_dim // 2`` units.
-    ``pooled_output`` is the final state (both directions concatenated),
-    read at each text's last real token thanks to the padding mask.
+    ``pooled_output`` is, with ``pooling="max"``, the maximum over the real
+    (unpadded) positions of ``sequence_output``; with ``pooling="last"``,
+    the final state (both directions concatenated), read at each text's
+    last real token thanks to the padding mask.
 
     Args:
         vocabulary_size: number of token ids.
@@ -24,6 +26,7 @@ class LSTMBackbone(Backbone):
         bidirectional: read the text both ways (not for language models).
         dropout: dropout on the embeddings and between layers.
         sequence_length: optional fixed input length (``None``: any).
+        pooling: ``"max"`` or ``"last"`` (see above).
 
     Example:
     >>> import numpy as np
@@ -44,12 +47,18 @@ class LSTMBackbone(Backbone):
         bidirectional=True,
         dropout=0.0,
         sequence_length=None,
+        pooling="last",
         **kwargs,
     ):
         check_positive_int("vocabulary_size", vocabulary_size)
         check_positive_int("hidden_dim", hidden_dim)
         check_positive_int("num_layers", num_layers)
         check_dropout(dropout)
+        if pooling not in ("max", "last"):
+            raise ValueError(
+                "`pooling` must be 'max' or 'last'. Received: "
+                f"pooling={pooling!r}."
+            )
         if embedding_dim is not None:
             check_positive_int("embedding_dim", embedding_dim)
         if bidirectional and hidden_dim % 2:
@@ -92,7 +101,10 @@ class LSTMBackbone(Backbone):
             outputs = lstm(x, mask=padding_mask)
             x, states = outputs[0], outputs[1:]
             x = drop(x)
-        if bidirectional:
+        if pooling == "max":
+            masked = keras.ops.where(padding_mask[:, :, None], x, -1e9)
+            pooled = keras.ops.max(masked, axis=1)
+        elif bidirectional:
             pooled = keras.ops.concatenate([states[0], states[2]], axis=-1)
         else:
             pooled = states[0]
@@ -114,6 +126,7 @@ class LSTMBackbone(Backbone):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.sequence_length = sequence_length
+        self.pooling = pooling
         self.token_embedding = token_embedding
         self.lstm_layers = lstm_layers
 
@@ -128,6 +141,7 @@ class LSTMBackbone(Backbone):
                 "bidirectional": self.bidirectional,
                 "dropout": self.dropout,
                 "sequence_length": self.sequence_length,
+                "pooling": self.pooling,
             }
         )
         return config

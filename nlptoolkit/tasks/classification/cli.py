@@ -1,0 +1,286 @@
+"""The command line shared by ``classification`` and ``sentiment``.
+
+``python -m nlptoolkit.tasks.sentiment`` with no subcommand trains on the
+default dataset; ``train``, ``evaluate`` and ``predict`` are the verbs.
+"""
+
+import argparse
+import logging
+import os
+import platform
+import time
+
+import pandas as pd
+
+from nlptoolkit import cli
+
+logger = logging.getLogger("nlptoolkit")
+
+
+def build_parser(prog, default_dataset):
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Train, evaluate and run a text classifier. With no "
+        f"subcommand, trains on {default_dataset!r}.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="train, evaluate, save")
+    cli.add_common_train_arguments(train, default_dataset)
+    add_column_arguments(train)
+    train.add_argument(
+        "--sequence-length",
+        type=cli.positive_int,
+        default=None,
+        help="tokens kept per text (default: 95th percentile, <= 512)",
+    )
+    train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
+    train.add_argument("--num-layers", type=cli.positive_int, default=None)
+    train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
+
+    evaluate = sub.add_parser("evaluate", help="metrics of a saved model")
+    evaluate.add_argument("--model", required=True, help="model.keras path")
+    evaluate.add_argument("--dataset", default=None)
+    evaluate.add_argument("--test-file", default=None)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--max-examples", type=cli.positive_int)
+    add_column_arguments(evaluate)
+
+    predict = sub.add_parser("predict", help="label texts")
+    predict.add_argument("--model", required=True, help="model.keras path")
+    predict.add_argument("texts", nargs="+", help="texts to classify")
+    return parser
+
+
+def add_column_arguments(parser):
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--label-column", default="label")
+
+
+def _frame(args, split):
+    """One split as a DataFrame with ``text`` and ``label`` columns."""
+    from nlptoolkit import datasets
+
+    file_for_split = {"train": args.train_file, "test": args.test_file}
+    path = file_for_split.get(split)
+    if path:
+        columns = {"text": args.text_column, "label": args.label_column}
+        frame = datasets.read_file(path, columns=columns)
+        if args.max_examples:
+            frame = frame.sample(
+                n=min(args.max_examples, len(frame)), random_state=0
+            ).reset_index(drop=True)
+        return frame
+    return datasets.load(args.dataset, split, max_examples=args.max_examples)
+
+
+def _splits(args):
+    """(train, validation or None, test, dataset label) for ``train``."""
+    from nlptoolkit import datasets
+
+    if args.train_file:
+        if not args.test_file:
+            raise cli.UserError(
+                "--train-file needs --test-file too (the file to report "
+                "test metrics on)."
+            )
+        train, test = _frame(args, "train"), _frame(args, "test")
+        name = os.path.basename(args.train_file)
+        return train, None, test, name
+    info = datasets.get_info(args.dataset)
+    train = _frame(args, "train")
+    test = _frame(args, "test")
+    validation = None
+    if "validation" in info.split_names:
+        validation = _frame(args, "validation")
+    return train, validation, test, info.name
+
+
+def _carve_validation(train, fraction=0.1, seed=0):
+    validation = train.sample(frac=fraction, random_state=seed)
+    return train.drop(validation.index).reset_index(drop=True), (
+        validation.reset_index(drop=True)
+    )
+
+
+def _model_kwargs(args):
+    names = ["sequence_length", "hidden_dim", "num_layers", "vocabulary_size"]
+    return {
+        name: getattr(args, name)
+        for name in names
+        if getattr(args, name, None) is not None
+    }
+
+
+def manifest(seed, dataset):
+    """Versions, machine and seed recorded next to every result."""
+    import keras
+    import keras_hub
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_hub": keras_hub.__version__,
+        "scikit_learn": sklearn.__version__,
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "seed": seed,
+        "dataset": dataset,
+    }
+
+
+def train_command(args, task_class, default_epochs):
+    from nlptoolkit.baselines import TfidfLogisticRegression
+    from nlptoolkit.metrics import plot_confusion_matrix
+    from nlptoolkit.metrics import plot_history
+
+    train, validation, test, dataset = _splits(args)
+    carved = validation is None
+    if carved:
+        train, validation = _carve_validation(train, seed=args.seed)
+        logger.info(
+            "No validation split: carved 10%% of train (%d rows) for early "
+            "stopping.",
+            len(validation),
+        )
+    logger.info(
+        "%s: %d train / %d validation / %d test rows",
+        dataset,
+        len(train),
+        len(validation),
+        len(test),
+    )
+    task = task_class(args.backbone, seed=args.seed, **_model_kwargs(args))
+    start = time.perf_counter()
+    history = task.fit(
+        train["text"],
+        train["label"],
+        validation_data=(validation["text"], validation["label"]),
+        epochs=args.epochs or default_epochs,
+        batch_size=args.batch_size,
+        verbose=cli.keras_verbose(),
+    )
+    train_seconds = time.perf_counter() - start
+    metrics = task.evaluate(test["text"], test["label"])
+
+    start = time.perf_counter()
+    baseline = TfidfLogisticRegression(seed=args.seed)
+    baseline.fit(train["text"].tolist(), train["label"].tolist())
+    baseline_metrics = baseline.evaluate(
+        test["text"].tolist(), test["label"].tolist()
+    )
+    baseline_seconds = time.perf_counter() - start
+
+    metrics.update(
+        {
+            "baseline": "tfidf-1-2gram+logreg",
+            "baseline_accuracy": baseline_metrics["accuracy"],
+            "baseline_macro_f1": baseline_metrics["macro_f1"],
+            "baseline_train_seconds": baseline_seconds,
+            "train_seconds": train_seconds,
+            "epochs_run": len(history.epoch),
+            "dataset": dataset,
+            "backbone": task.backbone_name,
+            "seed": args.seed,
+            "parameters": task.count_params,
+            "sequence_length": task.model.task_config["sequence_length"],
+            "train_rows": len(train),
+            "validation_rows": len(validation),
+            "validation_carved_from_train": carved,
+            "test_rows": len(test),
+            "manifest": manifest(args.seed, dataset),
+        }
+    )
+    output = args.output or os.path.join(
+        "runs", f"{task.task_id}-{dataset}-{task.backbone_name}"
+    )
+    with cli.atomic_output_dir(output) as tmp:
+        task.save(os.path.join(tmp, "model.keras"))
+        cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
+        pd.DataFrame(history.history).rename_axis("epoch").to_csv(
+            os.path.join(tmp, "history.csv")
+        )
+        plot_history(history.history, os.path.join(tmp, "learning_curves.png"))
+        plot_confusion_matrix(
+            metrics["confusion_matrix"],
+            metrics["label_names"],
+            os.path.join(tmp, "confusion_matrix.png"),
+        )
+    rows = [
+        [
+            "accuracy",
+            f"{metrics['accuracy']:.4f}",
+            f"{metrics['baseline_accuracy']:.4f}",
+        ],
+        [
+            "macro_f1",
+            f"{metrics['macro_f1']:.4f}",
+            f"{metrics['baseline_macro_f1']:.4f}",
+        ],
+        ["train_seconds", f"{train_seconds:.1f}", f"{baseline_seconds:.1f}"],
+    ]
+    print(f"\n{dataset} test ({len(test)} rows), {task.backbone_name}:")
+    print(cli.format_table(rows, ["metric", "model", "tfidf+logreg"]))
+    print(f"\nwrote {output}/model.keras, metrics.json, history.csv, plots")
+    return 0
+
+
+def evaluate_command(args):
+    import nlptoolkit
+
+    task = nlptoolkit.load(args.model)
+    if args.test_file:
+        from nlptoolkit import datasets
+
+        frame = datasets.read_file(
+            args.test_file,
+            columns={"text": args.text_column, "label": args.label_column},
+        )
+    else:
+        if not args.dataset:
+            raise cli.UserError("evaluate needs --dataset NAME or --test-file")
+        from nlptoolkit import datasets
+
+        frame = datasets.load(
+            args.dataset, args.split, max_examples=args.max_examples
+        )
+    metrics = task.evaluate(frame["text"], frame["label"])
+    rows = [[k, f"{metrics[k]:.4f}"] for k in ("accuracy", "macro_f1")]
+    print(cli.format_table(rows, ["metric", "value"]))
+    return 0
+
+
+def predict_command(args):
+    import nlptoolkit
+
+    task = nlptoolkit.load(args.model)
+    probabilities = task.predict(args.texts)
+    for text, row in zip(args.texts, probabilities, strict=True):
+        best = int(row.argmax())
+        print(f"{task.label_names[best]}\t{row[best]:.3f}\t{text}")
+    return 0
+
+
+def make_main(task_class, prog, default_dataset, default_epochs):
+    """Build the ``main(argv)`` of a classification-family ``__main__``."""
+
+    def _main(argv):
+        cli.configure_logging()
+        parser = build_parser(prog, default_dataset)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["train", *(argv or [])])
+        if args.command == "train":
+            args.dataset = args.dataset or default_dataset
+            return train_command(args, task_class, default_epochs)
+        if args.command == "evaluate":
+            return evaluate_command(args)
+        return predict_command(args)
+
+    def main(argv=None):
+        return cli.run(_main, argv)
+
+    return main

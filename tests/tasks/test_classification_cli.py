@@ -1,0 +1,168 @@
+"""The CLIs, run as users run them (subprocess), on small real data."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+FAST = [
+    "--max-examples",
+    "150",
+    "--epochs",
+    "1",
+    "--hidden-dim",
+    "8",
+    "--vocabulary-size",
+    "300",
+]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+
+
+def test_sentiment_train_evaluate_predict_on_sst2(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(
+        "nlptoolkit.tasks.sentiment",
+        "train",
+        "--dataset",
+        "sst2",
+        *FAST,
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tfidf+logreg" in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "model.keras",
+        "metrics.json",
+        "history.csv",
+        "learning_curves.png",
+        "confusion_matrix.png",
+    } <= names
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "baseline_accuracy",
+        "train_seconds",
+        "dataset",
+        "backbone",
+        "seed",
+    ):
+        assert key in metrics
+    assert metrics["dataset"] == "sst2"
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+    result = run_cli(
+        "nlptoolkit.tasks.sentiment",
+        "predict",
+        "--model",
+        str(out / "model.keras"),
+        "a wonderful film",
+        "awful",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].split("\t")[0] in ("negative", "positive")
+
+    result = run_cli(
+        "nlptoolkit.tasks.sentiment",
+        "evaluate",
+        "--model",
+        str(out / "model.keras"),
+        "--dataset",
+        "sst2",
+        "--max-examples",
+        "50",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "accuracy" in result.stdout
+
+
+def test_classification_trains_from_own_csv(tmp_path):
+    rows = ["question,kind"]
+    for i in range(30):
+        rows.append(f"where is city {i},LOC")
+        rows.append(f"who is person {i},HUM")
+    path = tmp_path / "qs.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    result = run_cli(
+        "nlptoolkit.tasks.classification",
+        "train",
+        "--train-file",
+        str(path),
+        "--test-file",
+        str(path),
+        "--text-column",
+        "question",
+        "--label-column",
+        "kind",
+        "--epochs",
+        "2",
+        "--hidden-dim",
+        "8",
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["label_names"] == ["HUM", "LOC"]
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["train", "--dataset", "nope"], "nope"),
+        (
+            ["train", "--train-file", "missing.csv", "--test-file", "x.csv"],
+            "missing.csv",
+        ),
+        (["predict", "--model", "missing.keras", "hi"], "missing.keras"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, match, tmp_path):
+    out = tmp_path / "never"
+    result = run_cli(
+        "nlptoolkit.tasks.classification",
+        *args,
+        *(["--output", str(out)] if args[0] == "train" else []),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert match in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_failed_train_leaves_no_output_dir(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nonly one class,a\nagain,a\n")
+    out = tmp_path / "run"
+    result = run_cli(
+        "nlptoolkit.tasks.classification",
+        "train",
+        "--train-file",
+        str(bad),
+        "--test-file",
+        str(bad),
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 2
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
