@@ -20,10 +20,12 @@ from nlptoolkit._quiet import quiet_import  # noqa: E402
 quiet_import("tensorflow", "keras", "keras_hub")
 
 from nlptoolkit import backbones  # noqa: E402
+from nlptoolkit import callbacks  # noqa: E402
 from nlptoolkit import datasets  # noqa: E402
 from nlptoolkit import heads  # noqa: E402
 from nlptoolkit import preprocessing  # noqa: E402
 from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
+from nlptoolkit.tasks.generation import TextGenerator  # noqa: E402
 from nlptoolkit.tasks.registry import load  # noqa: E402
 from nlptoolkit.tasks.sentiment import SentimentClassifier  # noqa: E402
 
@@ -32,7 +34,9 @@ __version__ = "0.1.0"
 __all__ = [
     "SentimentClassifier",
     "TextClassifier",
+    "TextGenerator",
     "backbones",
+    "callbacks",
     "datasets",
     "heads",
     "load",

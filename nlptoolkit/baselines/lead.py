@@ -25,7 +25,13 @@ _BOUNDARY = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*\s+")
 
 
 def is_dialogue(document: str) -> bool:
-    """True if the first non-blank line starts with a `#Speaker#:` tag."""
+    """True if the first non-blank line starts with a `#Speaker#:` tag.
+
+    Example:
+    >>> from nlptoolkit.baselines.lead import is_dialogue
+    >>> is_dialogue("#Person1#: Hello.\\n#Person2#: Hi."), is_dialogue("Hi.")
+    (True, False)
+    """
     for line in document.splitlines():
         if line.strip():
             return bool(SPEAKER_TAG.match(line))
@@ -38,6 +44,11 @@ def split_utterances(document: str) -> list[str]:
     In a document with speaker tags, a line without a tag continues the
     previous utterance. Tags are kept, since reference summaries name the
     speakers (`#Person1#`).
+
+    Example:
+    >>> from nlptoolkit.baselines.lead import split_utterances
+    >>> split_utterances("#A#: Hi.\\nstill A\\n\\n#B#: Hello.")
+    ['#A#: Hi. still A', '#B#: Hello.']
     """
     lines = [line.strip() for line in document.splitlines() if line.strip()]
     if not any(SPEAKER_TAG.match(line) for line in lines):
@@ -58,6 +69,11 @@ def split_sentences(document: str) -> list[str]:
     followed by whitespace, unless the word before the period is a common
     abbreviation (`Mr.`, `e.g.`, `U.S.`) or a single capital letter (an
     initial). Blank lines also end a sentence.
+
+    Example:
+    >>> from nlptoolkit.baselines.lead import split_sentences
+    >>> split_sentences("Mr. Li met J. Smith. They left! Why?")
+    ['Mr. Li met J. Smith.', 'They left!', 'Why?']
     """
     sentences: list[str] = []
     for paragraph in re.split(r"\n\s*\n", document):

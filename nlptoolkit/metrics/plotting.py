@@ -39,6 +39,15 @@ def save_figure_atomically(figure, path) -> str:
 
     Returns:
         The path written, as a string.
+
+    Example:
+    >>> import os, tempfile
+    >>> from nlptoolkit.metrics import plot_history
+    >>> from nlptoolkit.metrics.plotting import save_figure_atomically
+    >>> figure = plot_history({"loss": [1.0, 0.5]})
+    >>> path = os.path.join(tempfile.mkdtemp(), "loss.png")
+    >>> save_figure_atomically(figure, path) == path
+    True
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))

@@ -6,12 +6,14 @@ import zipfile
 import keras
 
 from nlptoolkit.tasks.classification import TextClassifier
+from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.sentiment import SentimentClassifier
 from nlptoolkit.tasks.task import TaskModel
 
 TASKS = {
     "classification": TextClassifier,
     "sentiment": SentimentClassifier,
+    "generation": TextGenerator,
 }
 TASK_ALIASES = {
     "text-classification": "classification",

@@ -273,10 +273,16 @@ def test_predict_cycle_seconds_account_for_wall_time():
         + [keras.layers.Dense(4)]
     )
     x = np.random.rand(3072, 1024).astype("float32")
-    # A ready tf.data pipeline: with numpy input, Keras spends a further
-    # 20-60 ms per call converting it before `on_predict_begin`, which is
-    # not an inference cycle.
+    # Keras' own per-call work outside any batch is not an inference cycle:
+    # with numpy input it builds a tf.data pipeline (20-60 ms here, before
+    # `on_predict_begin`), and with tf.data autotuning on, tearing the
+    # iterator down after `on_predict_end` stalls 100-160 ms in about half
+    # of the calls on this machine. A ready pipeline without autotuning
+    # leaves about 1-4 ms per call outside the cycles.
+    options = tf.data.Options()
+    options.autotune.enabled = False
     dataset = tf.data.Dataset.from_tensor_slices(x).batch(256)
+    dataset = dataset.with_options(options)
     model.predict(dataset.take(1), verbose=0)  # trace once
 
     class Window(keras.callbacks.Callback):
@@ -414,7 +420,7 @@ def test_fake_decode_warmup_excluded_and_runs_pooled(fake_time):
 
 def test_fake_decode_with_real_sleeps():
     clock = InferenceClock()
-    base, growth = 0.002, 0.0005
+    base, growth = 0.001, 0.001
     run_fake_decode(
         [clock],
         steps=20,
@@ -425,15 +431,20 @@ def test_fake_decode_with_real_sleeps():
     )
     sleeps = np.array([base + growth * p for p in range(1, 21)])
     stats = clock.summary()
-    late = 0.004  # sleep may overshoot on a busy machine, never undershoot
-    assert 0.02 <= stats["ttft"] <= 0.02 + late
+    # A sleep never ends early; on a busy shared machine it may end late,
+    # by a few ms typically and by 10-20 ms now and then. The exact figures
+    # are checked with a fake time source above.
+    late, rare = 0.004, 0.03
+    assert 0.02 <= stats["ttft"] <= 0.02 + rare
     assert sleeps.mean() <= stats["tpot"] <= sleeps.mean() + late
-    for q in (50, 90, 99):
+    assert stats["itl_mean"] == pytest.approx(stats["tpot"])
+    expected = np.percentile(sleeps, 50)
+    assert expected <= stats["itl_p50"] <= expected + late
+    for q in (90, 99):
         expected = np.percentile(sleeps, q)
-        assert expected <= stats[f"itl_p{q}"] <= expected + late
+        assert expected <= stats[f"itl_p{q}"] <= expected + rare
     assert stats["itl_p50"] < stats["itl_p90"] <= stats["itl_p99"]
-    assert stats["slope_ms_per_position"] > 0
-    assert stats["slope_ms_per_position"] == pytest.approx(0.5, abs=0.15)
+    assert 0.5 < stats["slope_ms_per_position"] < 1.5
     assert stats["tokens_per_second"] > 0
 
 

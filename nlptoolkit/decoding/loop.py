@@ -1,0 +1,293 @@
+"""The decode loops: fused, stepwise and uncached, over one adapter.
+
+- ``fused``: prefill, then the whole loop inside one compiled keras-hub
+  sampler call (``ops.while_loop``). Fastest; callbacks see only the
+  start and the end.
+- ``stepwise``: one compiled step function called from Python per token,
+  so callbacks (the inference clock) and ``on_token`` streaming see every
+  step. The first step after prefill is reported as part of prefill: it
+  produces the first token (TTFT).
+- ``uncached``: every step recomputes the whole prefix (no cache): the
+  quadratic reference path, for tests and for the clock's comparison.
+
+Greedy decoding gives the same tokens on all three paths.
+
+Hooks called on each callback that defines them (the InferenceClock
+does): ``on_decode_begin(logs)``, ``on_prefill_begin(logs)``,
+``on_prefill_end(logs)``, ``on_decode_step_begin(step, logs)``,
+``on_decode_step_end(step, logs)``, ``on_decode_end(logs)``. ``_end``
+hooks run after the new token ids are numpy arrays on the host.
+"""
+
+import time
+
+import keras
+import numpy as np
+from keras import ops
+
+from nlptoolkit.decoding.samplers import reset_seed
+from nlptoolkit.decoding.samplers import sampler_key
+from nlptoolkit.decoding.samplers import seed_state
+
+DECODE_PATHS = ("fused", "stepwise", "uncached")
+
+
+def _compile(function):
+    """Compile with the backend's graph compiler (eager otherwise)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, reduce_retracing=True)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(function)
+    return function
+
+
+def _call_hooks(callbacks, hook, *args):
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(*args)
+
+
+def check_decode(decode):
+    if decode not in DECODE_PATHS:
+        raise ValueError(
+            f"Unknown decode path. Received: decode={decode!r}. Expected "
+            f"one of {list(DECODE_PATHS)}."
+        )
+
+
+class Decoder:
+    """Runs decode loops for one adapter and keeps its compiled functions.
+
+    ``generate(token_ids, start, mask, sampler, ...)`` takes a padded
+    ``(batch, length)`` int32 array whose first ``start`` columns are
+    prompt for every row; ``mask`` marks the prompt positions (kept, not
+    generated). It returns the filled array.
+    """
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+        self.traces = 0
+        self._prefill = _compile(self._prefill_impl)
+        self._compiled = {}
+        self._seed_states = {}
+
+    # ------------------------------------------------------ compiled parts
+    def _prefill_impl(self, tokens):
+        self.traces += 1
+        return self.adapter.prefill(tokens)
+
+    def _functions(self, sampler):
+        key = sampler_key(sampler) + (id(sampler),)
+        if key not in self._compiled:
+            adapter = self.adapter
+
+            def fused(token_ids, cache, index, mask, stop_token_ids):
+                self.traces += 1
+                stop = tuple(stop_token_ids) if stop_token_ids else None
+                return sampler(
+                    next=adapter.next,
+                    prompt=token_ids,
+                    cache=cache,
+                    index=index,
+                    mask=mask,
+                    stop_token_ids=stop,
+                )
+
+            def step(token_ids, cache, index, mask):
+                self.traces += 1
+                logits, _, cache = adapter.next(token_ids, cache, index)
+                next_token = self._choose(sampler, logits, token_ids, index, mask)
+                token_ids = ops.slice_update(
+                    token_ids, [0, index], next_token[:, None]
+                )
+                return token_ids, cache, next_token
+
+            def uncached(prefix, token_ids, index, mask):
+                self.traces += 1
+                logits = adapter.uncached_logits(prefix)
+                return self._choose(sampler, logits, token_ids, index, mask)
+
+            self._compiled[key] = {
+                "fused_python": fused,
+                "step": _compile(step),
+                "uncached": _compile(uncached),
+            }
+            self._seed_states[key] = seed_state(sampler)
+        return key, self._compiled[key]
+
+    @staticmethod
+    def _choose(sampler, logits, token_ids, index, mask):
+        probabilities = sampler.compute_probabilities(logits)
+        next_token = ops.cast(
+            sampler.get_next_token(probabilities), token_ids.dtype
+        )
+        return ops.where(mask[:, index], token_ids[:, index], next_token)
+
+    def _prefill_cache(self, token_ids, start):
+        tokens = self.adapter.prefill_tokens(token_ids, start)
+        if tokens.shape[1] == 0:
+            return self.adapter.empty_cache(tokens.shape[0])
+        return self._prefill(tokens)
+
+    # ------------------------------------------------------------- loops
+    def generate(
+        self,
+        token_ids,
+        start,
+        mask,
+        sampler,
+        decode="fused",
+        callbacks=(),
+        stop_token_ids=(),
+        on_token=None,
+        info=None,
+    ):
+        check_decode(decode)
+        if decode != "fused" and hasattr(sampler, "num_beams"):
+            raise ValueError(
+                "Beam search keeps its own beams inside one compiled loop, "
+                f"so it needs decode='fused'. Received: decode={decode!r}. "
+                "Use decode='fused' or a greedy/top_k/top_p sampler."
+            )
+        callbacks = list(callbacks or [])
+        token_ids = np.asarray(token_ids, dtype="int32")
+        mask = np.asarray(mask, dtype=bool)
+        batch_size, length = token_ids.shape
+        key, functions = self._functions(sampler)
+        reset_seed(sampler, self._seed_states[key])
+        logs = {
+            "batch_size": int(batch_size),
+            "prompt_length": int(start),
+            "max_length": int(length),
+            "backbone": self.adapter.kind,
+            "decode": decode,
+            "label": None,
+            **(info or {}),
+        }
+        _call_hooks(callbacks, "on_decode_begin", dict(logs))
+        if decode == "fused":
+            fused = functions.get("fused")
+            if fused is None:
+                fused = functions["fused"] = _compile(
+                    functions["fused_python"]
+                )
+            cache = self._prefill_cache(token_ids, start)
+            output = fused(
+                ops.convert_to_tensor(token_ids),
+                cache,
+                ops.convert_to_tensor(start, "int32"),
+                ops.convert_to_tensor(mask),
+                tuple(stop_token_ids),
+            )
+            output = ops.convert_to_numpy(output)
+            generated = count_generated(output, mask, stop_token_ids)
+            _call_hooks(
+                callbacks, "on_decode_end", {"tokens_generated": generated}
+            )
+            return output
+        loop = self._stepwise if decode == "stepwise" else self._uncached
+        output = loop(
+            functions, token_ids, start, mask, callbacks, stop_token_ids,
+            on_token,
+        )
+        generated = count_generated(output, mask, stop_token_ids)
+        _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
+        return output
+
+    def _cycle_logs(self, index, batch_size, traces_before):
+        return {
+            "position": int(index),
+            "batch_size": int(batch_size),
+            "tokens": int(batch_size),
+            "warmup": self.traces != traces_before,
+        }
+
+    def _run_steps(self, advance, token_ids, start, mask, callbacks,
+                   stop_token_ids, on_token):
+        """The Python loop shared by stepwise and uncached decoding.
+
+        ``advance(index)`` computes the token at ``index`` for every row
+        and returns it as a numpy array (already on the host).
+        """
+        batch_size, length = token_ids.shape
+        done = np.zeros(batch_size, dtype=bool)
+        stop = np.asarray(list(stop_token_ids), dtype="int32")
+        for step, index in enumerate(range(start, length)):
+            traces_before = self.traces
+            if step == 0:
+                _call_hooks(callbacks, "on_prefill_begin",
+                            {"position": start, "batch_size": batch_size})
+            else:
+                _call_hooks(callbacks, "on_decode_step_begin", step,
+                            {"position": index, "batch_size": batch_size})
+            new_tokens = advance(index, step == 0)
+            token_ids[:, index] = new_tokens
+            logs = self._cycle_logs(index, batch_size, traces_before)
+            if step == 0:
+                _call_hooks(callbacks, "on_prefill_end", logs)
+            else:
+                _call_hooks(callbacks, "on_decode_step_end", step, logs)
+            if on_token is not None:
+                on_token(step, new_tokens, index)
+            if stop.size:
+                done |= np.isin(new_tokens, stop) & ~mask[:, index]
+                if done.all():
+                    break
+        return token_ids
+
+    def _stepwise(self, functions, token_ids, start, mask, callbacks,
+                  stop_token_ids, on_token):
+        step_function = functions["step"]
+        state = {"tokens": ops.convert_to_tensor(token_ids)}
+        mask_tensor = ops.convert_to_tensor(mask)
+
+        def advance(index, first):
+            if first:
+                state["cache"] = self._prefill_cache(token_ids, start)
+            tokens, cache, new = step_function(
+                state["tokens"], state["cache"],
+                ops.convert_to_tensor(index, "int32"), mask_tensor,
+            )
+            state["tokens"], state["cache"] = tokens, cache
+            return ops.convert_to_numpy(new)
+
+        return self._run_steps(advance, token_ids, start, mask, callbacks,
+                               stop_token_ids, on_token)
+
+    def _uncached(self, functions, token_ids, start, mask, callbacks,
+                  stop_token_ids, on_token):
+        uncached = functions["uncached"]
+        mask_tensor = ops.convert_to_tensor(mask)
+
+        def advance(index, first):
+            del first
+            new = uncached(
+                ops.convert_to_tensor(token_ids[:, :index]),
+                ops.convert_to_tensor(token_ids),
+                ops.convert_to_tensor(index, "int32"),
+                mask_tensor,
+            )
+            return ops.convert_to_numpy(new)
+
+        return self._run_steps(advance, token_ids, start, mask, callbacks,
+                               stop_token_ids, on_token)
+
+
+def count_generated(token_ids, mask, stop_token_ids=()):
+    """New (non-prompt) tokens per batch, each row up to its first stop."""
+    total = 0
+    stop = set(int(t) for t in stop_token_ids)
+    for row, row_mask in zip(token_ids, mask, strict=True):
+        new = row[~row_mask]
+        count = len(new)
+        for position, token in enumerate(new.tolist()):
+            if token in stop:
+                count = position + 1
+                break
+        total += count
+    return int(total)

@@ -1,0 +1,382 @@
+"""TextGenerator: a causal language model with cached decoding."""
+
+import logging
+import math
+import time
+
+import keras
+import numpy as np
+
+from nlptoolkit import backbones as backbones_lib
+from nlptoolkit.decoding import Decoder
+from nlptoolkit.decoding import adapter_for
+from nlptoolkit.decoding import check_decode
+from nlptoolkit.decoding import make_sampler
+from nlptoolkit.heads import LanguageModelHead
+from nlptoolkit.metrics import bits_per_token
+from nlptoolkit.metrics import perplexity
+from nlptoolkit.preprocessing import BOS_ID
+from nlptoolkit.preprocessing import EOS_ID
+from nlptoolkit.preprocessing import PAD_ID
+from nlptoolkit.preprocessing import Tokenizer
+from nlptoolkit.preprocessing import as_texts
+from nlptoolkit.preprocessing import check_texts
+from nlptoolkit.tasks.task import Task
+from nlptoolkit.tasks.task import TaskModel
+from nlptoolkit.tasks.task import set_seed
+
+logger = logging.getLogger(__name__)
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training once ``seconds`` have passed (checked every batch)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self._start > self.seconds:
+            self.model.stop_training = True
+            self.stopped_early = True
+
+
+def _as_corpus(texts):
+    """A bare string is one corpus; anything else is a batch of texts."""
+    if isinstance(texts, str):
+        if not texts:
+            raise ValueError("The corpus is an empty string. Pass text.")
+        return [texts]
+    return as_texts(texts)
+
+
+class TextGenerator(Task):
+    """A causal language model (next-token prediction) that generates.
+
+    ``fit`` takes one corpus string or a batch of texts and cuts them into
+    windows of ``sequence_length + 1`` tokens (``stride`` apart); each
+    text is framed by ``[BOS]`` and ``[EOS]``. ``evaluate`` gives the loss
+    in nats per token, perplexity, and bits per character for the char
+    tokenizer. ``generate`` continues prompts with a keras-hub sampler over
+    one of three decode paths: ``"fused"`` (one compiled loop, fastest),
+    ``"stepwise"`` (one compiled step per token, for callbacks and
+    streaming) and ``"uncached"`` (recomputes the prefix; the reference).
+
+    The Transformer's context is ``sequence_length`` tokens: ``generate``
+    keeps the last prompt tokens that leave room for ``max_length`` new
+    ones, and refuses a ``max_length`` that does not fit. The LSTM has no
+    such limit.
+
+    Example:
+    >>> import nlptoolkit
+    >>> gen = nlptoolkit.TextGenerator(
+    ...     "lstm", hidden_dim=8, sequence_length=16, seed=0)
+    >>> _ = gen.fit("to be or not to be " * 20, epochs=1, verbose=0)
+    >>> out = gen.generate(["to be"], max_length=5)
+    >>> len(out), out[0].startswith("to be")
+    (1, True)
+    """
+
+    task_id = "generation"
+    defaults = {
+        "tokenizer": "char",
+        "vocabulary_size": None,
+        "sequence_length": 64,
+        "hidden_dim": 128,
+        "intermediate_dim": 512,
+        "num_layers": 4,
+        "num_heads": 4,
+        "dropout": 0.0,
+        "learning_rate": 1e-3,
+        "stride": None,
+    }
+
+    def __init__(self, backbone="transformer", **kwargs):
+        super().__init__(backbone, **kwargs)
+        if self.params["tokenizer"] not in ("char", "word", "wordpiece"):
+            raise ValueError(
+                "`tokenizer` must be 'char', 'word' or 'wordpiece'. "
+                f"Received: tokenizer={self.params['tokenizer']!r}."
+            )
+        self._decoder = None
+
+    # ------------------------------------------------------------ build
+    def _vocabulary_size(self):
+        size = self.params["vocabulary_size"]
+        if size is not None:
+            return size
+        return 512 if self.params["tokenizer"] == "char" else 8000
+
+    def _build_model(self, texts):
+        p = self.params
+        tokenizer = Tokenizer(
+            level=p["tokenizer"], vocabulary_size=self._vocabulary_size()
+        )
+        tokenizer.train(texts)
+        vocabulary_size = len(tokenizer.vocabulary)
+        common = {
+            "vocabulary_size": vocabulary_size,
+            "hidden_dim": p["hidden_dim"],
+            "num_layers": p["num_layers"],
+            "dropout": p["dropout"],
+        }
+        if self.backbone_name == "lstm":
+            backbone = backbones_lib.get(
+                "lstm", bidirectional=False, **common
+            )
+        else:
+            backbone = backbones_lib.get(
+                "transformer",
+                sequence_length=p["sequence_length"],
+                intermediate_dim=p["intermediate_dim"],
+                num_heads=p["num_heads"],
+                causal=True,
+                **common,
+            )
+        head = LanguageModelHead(vocabulary_size)
+        config = self._task_config()
+        config["sequence_length"] = p["sequence_length"]
+        model = TaskModel(backbone, head, tokenizer, task_config=config)
+        model.compile(
+            optimizer=keras.optimizers.Adam(p["learning_rate"], clipnorm=1.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=PAD_ID
+            ),
+        )
+        return model
+
+    def _restore(self, model):
+        super()._restore(model)
+        self._decoder = None
+
+    # ------------------------------------------------------------ data
+    def _stream(self, texts):
+        """All texts as one id stream, each framed by [BOS] ... [EOS]."""
+        tokenizer = self.tokenizer
+        pieces = []
+        for start in range(0, len(texts), 1024):
+            ragged = tokenizer.tokenize_ragged(texts[start : start + 1024])
+            for row in ragged.to_list():
+                pieces.append(np.asarray([BOS_ID, *row, EOS_ID], "int32"))
+        return np.concatenate(pieces)
+
+    def windows(self, texts, stride=None):
+        """``(inputs, targets)`` windows of ``sequence_length`` tokens."""
+        length = self.params["sequence_length"]
+        stride = stride or self.params["stride"] or length
+        stream = self._stream(texts)
+        if len(stream) < length + 1:
+            stream = np.pad(stream, (0, length + 1 - len(stream)))
+        view = np.lib.stride_tricks.sliding_window_view(stream, length + 1)
+        view = view[::stride]
+        return view[:, :-1].copy(), view[:, 1:].copy()
+
+    # ------------------------------------------------------------ verbs
+    def fit(
+        self,
+        texts,
+        validation_data=None,
+        epochs=1,
+        batch_size=32,
+        callbacks=None,
+        verbose="auto",
+        max_seconds=None,
+    ):
+        """Train on a corpus string or a batch of texts.
+
+        ``validation_data`` is a corpus string or texts; ``max_seconds``
+        stops training after that much time (checked every batch).
+        Returns the Keras ``History``.
+        """
+        texts = _as_corpus(texts)
+        set_seed(self.seed)
+        if self.model is None:
+            with self._scope():
+                self.model = self._build_model(texts)
+        x, y = self.windows(texts)
+        validation = None
+        if validation_data is not None:
+            val_x, val_y = self.windows(
+                _as_corpus(validation_data), self.params["sequence_length"]
+            )
+            validation = (val_x, val_y)
+        callbacks = list(callbacks or [])
+        if max_seconds is not None:
+            callbacks.append(TimeLimit(max_seconds))
+        start = time.perf_counter()
+        self.history = self.model.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=True,
+        )
+        self.train_seconds = time.perf_counter() - start
+        self._decoder = None
+        return self.history
+
+    def evaluate(self, texts, batch_size=64):
+        """``loss`` (nats/token), ``perplexity`` and, for the char
+        tokenizer, ``bits_per_char``, over non-overlapping windows."""
+        texts = _as_corpus(texts)
+        model = self._require_model()
+        x, y = self.windows(texts, self.params["sequence_length"])
+        loss = float(model.evaluate(x, y, batch_size=batch_size, verbose=0))
+        result = {
+            "loss": loss,
+            "perplexity": perplexity(loss),
+            "tokens": int(np.count_nonzero(y)),
+        }
+        if self.params["tokenizer"] == "char":
+            result["bits_per_char"] = bits_per_token(loss)
+        return result
+
+    def predict(self, texts, batch_size=64, callbacks=None, verbose=0):
+        """Next-token logits for every position: ``(batch, length, vocab)``
+        with ``length = sequence_length``."""
+        texts = as_texts(texts)
+        model = self._require_model()
+        ids = self._encode_prompts(texts, 0)[0]
+        return model.predict(
+            ids, batch_size=batch_size, callbacks=callbacks, verbose=verbose
+        )
+
+    # --------------------------------------------------------- generate
+    @property
+    def decoder(self):
+        model = self._require_model()
+        if self._decoder is None:
+            self._decoder = Decoder(adapter_for(model.backbone, model.head))
+        return self._decoder
+
+    def _encode_prompts(self, prompts, max_length):
+        """Prompts -> (ids, prompt lengths); BOS first, right padded."""
+        rows = self.tokenizer.tokenize_ragged(prompts).to_list()
+        rows = [[BOS_ID, *row] for row in rows]
+        context = self.decoder.adapter.max_positions
+        if context is not None:
+            if max_length >= context:
+                raise ValueError(
+                    f"`max_length` must leave room for the prompt in this "
+                    f"model's context of {context} tokens (sequence_length)."
+                    f" Received: max_length={max_length}. Use max_length <= "
+                    f"{context - 1}."
+                )
+            keep = context - max_length
+            if any(len(row) > keep for row in rows):
+                logger.warning(
+                    "Prompts longer than %d tokens keep their last %d "
+                    "tokens (context %d, max_length %d).",
+                    keep, keep, context, max_length,
+                )
+                rows = [row[-keep:] for row in rows]
+        lengths = np.array([len(row) for row in rows])
+        total = int(lengths.max()) + max_length
+        ids = np.zeros((len(rows), total), dtype="int32")
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+        return ids, lengths
+
+    def generate(
+        self,
+        prompts,
+        max_length=100,
+        sampler="greedy",
+        temperature=1.0,
+        seed=None,
+        stop_token=None,
+        callbacks=None,
+        decode="fused",
+        top_k=10,
+        top_p=0.9,
+        num_beams=4,
+        on_token=None,
+    ):
+        """Continue each prompt by up to ``max_length`` new tokens.
+
+        Returns a list of str, each its prompt followed by the generated
+        text (up to a ``stop_token`` or ``[EOS]``).
+
+        Args:
+            prompts: a list of strings (may differ in length, may be "").
+            sampler: "greedy", "top_k", "top_p", "random", "beam" or a
+                ``keras_hub.samplers.Sampler``.
+            seed: seeds the random samplers (same seed, same text).
+            stop_token: a token (e.g. "\\n") that ends a sequence.
+            callbacks: objects with decode hooks, e.g. InferenceClock.
+            decode: "fused", "stepwise" or "uncached".
+            on_token: ``on_token(step, token_ids, texts)`` called after each
+                step on the stepwise and uncached paths (streaming).
+        """
+        prompts = check_texts(prompts, "prompts")
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or (
+            max_length < 1
+        ):
+            raise ValueError(
+                "`max_length` (new tokens) must be a positive integer. "
+                f"Received: max_length={max_length!r}."
+            )
+        check_decode(decode)
+        if on_token is not None and decode == "fused":
+            raise ValueError(
+                "`on_token` streams each step, which the fused loop does not "
+                "expose. Use decode='stepwise'."
+            )
+        sampler = make_sampler(
+            sampler, temperature, seed, top_k, top_p, num_beams
+        )
+        ids, lengths = self._encode_prompts(prompts, max_length)
+        mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+        stop_ids = [EOS_ID]
+        if stop_token is not None:
+            stop_id = self.tokenizer.token_to_id(stop_token)
+            if stop_id < 4:
+                raise ValueError(
+                    f"`stop_token` {stop_token!r} is not in the vocabulary. "
+                    "Pass a single token the tokenizer knows, e.g. '\\n'."
+                )
+            stop_ids.append(stop_id)
+        stream = None
+        if on_token is not None:
+
+            def stream(step, token_ids, index):
+                pieces = [
+                    self.tokenizer.detokenize([[t]])[0] for t in token_ids
+                ]
+                on_token(step, token_ids, pieces)
+
+        output = self.decoder.generate(
+            ids,
+            int(lengths.min()),
+            mask,
+            sampler,
+            decode=decode,
+            callbacks=callbacks,
+            stop_token_ids=stop_ids,
+            on_token=stream,
+        )
+        return self._texts(prompts, output, lengths, stop_ids)
+
+    def _texts(self, prompts, output, lengths, stop_ids):
+        texts = []
+        separator = "" if self.params["tokenizer"] == "char" else " "
+        for prompt, row, length in zip(prompts, output, lengths, strict=True):
+            new = row[length:].tolist()
+            for position, token in enumerate(new):
+                if token in stop_ids:
+                    new = new[: position + (token != EOS_ID)]
+                    break
+            text = self.tokenizer.detokenize([new + [EOS_ID]])[0]
+            texts.append(prompt + (separator if prompt and text else "") + text)
+        return texts
+
+    def perplexity_of(self, texts):
+        """Perplexity of ``texts`` under the model (``exp(loss)``)."""
+        return math.exp(self.evaluate(texts)["loss"])
