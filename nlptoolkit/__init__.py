@@ -28,11 +28,13 @@ from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
 from nlptoolkit.tasks.generation import TextGenerator  # noqa: E402
 from nlptoolkit.tasks.registry import load  # noqa: E402
 from nlptoolkit.tasks.sentiment import SentimentClassifier  # noqa: E402
+from nlptoolkit.tasks.summarization import Summarizer  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SentimentClassifier",
+    "Summarizer",
     "TextClassifier",
     "TextGenerator",
     "backbones",

@@ -149,6 +149,25 @@ def format_table(rows, headers):
     return "\n".join(out)
 
 
+def write_clock(clock, directory):
+    """clock.csv, clock.json and clock.png into ``directory``, and the
+    summary table on stderr (``--clock DIR`` on predict/generate)."""
+    os.makedirs(directory, exist_ok=True)
+    clock.to_csv(os.path.join(directory, "clock.csv"))
+    clock.to_json(os.path.join(directory, "clock.json"))
+    clock.plot(os.path.join(directory, "clock.png"))
+    print(clock.format_summary(), file=sys.stderr)
+
+
+def add_clock_argument(parser):
+    parser.add_argument(
+        "--clock",
+        default=None,
+        metavar="DIR",
+        help="time every cycle; write clock.csv, clock.json, clock.png",
+    )
+
+
 def keras_verbose():
     """Progress bars on a terminal, one line per epoch otherwise."""
     return 1 if sys.stderr.isatty() else 2

@@ -9,12 +9,14 @@ from nlptoolkit.decoding.loop import check_decode
 from nlptoolkit.decoding.loop import count_generated
 from nlptoolkit.decoding.samplers import SAMPLERS
 from nlptoolkit.decoding.samplers import make_sampler
+from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
 
 __all__ = [
     "DECODE_PATHS",
     "SAMPLERS",
     "Decoder",
     "LSTMAdapter",
+    "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",
     "check_decode",

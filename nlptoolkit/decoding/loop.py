@@ -19,8 +19,6 @@ does): ``on_decode_begin(logs)``, ``on_prefill_begin(logs)``,
 hooks run after the new token ids are numpy arrays on the host.
 """
 
-import time
-
 import keras
 import numpy as np
 from keras import ops
@@ -52,11 +50,19 @@ def _call_hooks(callbacks, hook, *args):
             method(*args)
 
 
-def check_decode(decode):
+def check_decode(decode, sampler=None):
+    """Raise a clear error for an unknown path or a beam sampler outside
+    the fused loop."""
     if decode not in DECODE_PATHS:
         raise ValueError(
             f"Unknown decode path. Received: decode={decode!r}. Expected "
             f"one of {list(DECODE_PATHS)}."
+        )
+    if decode != "fused" and hasattr(sampler, "num_beams"):
+        raise ValueError(
+            "Beam search keeps its own beams inside one compiled loop, "
+            f"so it needs decode='fused'. Received: decode={decode!r}. "
+            "Use decode='fused' or a greedy/top_k/top_p sampler."
         )
 
 
@@ -77,9 +83,11 @@ class Decoder:
         self._seed_states = {}
 
     # ------------------------------------------------------ compiled parts
-    def _prefill_impl(self, tokens):
+    def _prefill_impl(self, tokens, encoder_inputs=None):
         self.traces += 1
-        return self.adapter.prefill(tokens)
+        if encoder_inputs is None:
+            return self.adapter.prefill(tokens)
+        return self.adapter.prefill(tokens, encoder_inputs)
 
     def _functions(self, sampler):
         key = sampler_key(sampler) + (id(sampler),)
@@ -101,15 +109,20 @@ class Decoder:
             def step(token_ids, cache, index, mask):
                 self.traces += 1
                 logits, _, cache = adapter.next(token_ids, cache, index)
-                next_token = self._choose(sampler, logits, token_ids, index, mask)
+                next_token = self._choose(
+                    sampler, logits, token_ids, index, mask
+                )
                 token_ids = ops.slice_update(
                     token_ids, [0, index], next_token[:, None]
                 )
                 return token_ids, cache, next_token
 
-            def uncached(prefix, token_ids, index, mask):
+            def uncached(prefix, token_ids, index, mask, encoder_inputs=None):
                 self.traces += 1
-                logits = adapter.uncached_logits(prefix)
+                if encoder_inputs is None:
+                    logits = adapter.uncached_logits(prefix)
+                else:
+                    logits = adapter.uncached_logits(prefix, encoder_inputs)
                 return self._choose(sampler, logits, token_ids, index, mask)
 
             self._compiled[key] = {
@@ -128,8 +141,10 @@ class Decoder:
         )
         return ops.where(mask[:, index], token_ids[:, index], next_token)
 
-    def _prefill_cache(self, token_ids, start):
+    def _prefill_cache(self, token_ids, start, encoder_inputs=None):
         tokens = self.adapter.prefill_tokens(token_ids, start)
+        if encoder_inputs is not None:
+            return self._prefill(tokens, encoder_inputs)
         if tokens.shape[1] == 0:
             return self.adapter.empty_cache(tokens.shape[0])
         return self._prefill(tokens)
@@ -146,15 +161,17 @@ class Decoder:
         stop_token_ids=(),
         on_token=None,
         info=None,
+        encoder_inputs=None,
     ):
-        check_decode(decode)
-        if decode != "fused" and hasattr(sampler, "num_beams"):
-            raise ValueError(
-                "Beam search keeps its own beams inside one compiled loop, "
-                f"so it needs decode='fused'. Received: decode={decode!r}. "
-                "Use decode='fused' or a greedy/top_k/top_p sampler."
-            )
+        """Decode; ``encoder_inputs`` (encoder-decoder models only) are
+        the encoder's token ids, passed to the adapter's ``prefill`` and,
+        on the uncached path, to ``uncached_logits``."""
+        check_decode(decode, sampler)
         callbacks = list(callbacks or [])
+        if encoder_inputs is not None:
+            encoder_inputs = ops.convert_to_tensor(
+                np.asarray(encoder_inputs, dtype="int32")
+            )
         token_ids = np.asarray(token_ids, dtype="int32")
         mask = np.asarray(mask, dtype=bool)
         batch_size, length = token_ids.shape
@@ -173,10 +190,8 @@ class Decoder:
         if decode == "fused":
             fused = functions.get("fused")
             if fused is None:
-                fused = functions["fused"] = _compile(
-                    functions["fused_python"]
-                )
-            cache = self._prefill_cache(token_ids, start)
+                fused = functions["fused"] = _compile(functions["fused_python"])
+            cache = self._prefill_cache(token_ids, start, encoder_inputs)
             output = fused(
                 ops.convert_to_tensor(token_ids),
                 cache,
@@ -192,8 +207,14 @@ class Decoder:
             return output
         loop = self._stepwise if decode == "stepwise" else self._uncached
         output = loop(
-            functions, token_ids, start, mask, callbacks, stop_token_ids,
+            functions,
+            token_ids,
+            start,
+            mask,
+            callbacks,
+            stop_token_ids,
             on_token,
+            encoder_inputs,
         )
         generated = count_generated(output, mask, stop_token_ids)
         _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
@@ -207,8 +228,16 @@ class Decoder:
             "warmup": self.traces != traces_before,
         }
 
-    def _run_steps(self, advance, token_ids, start, mask, callbacks,
-                   stop_token_ids, on_token):
+    def _run_steps(
+        self,
+        advance,
+        token_ids,
+        start,
+        mask,
+        callbacks,
+        stop_token_ids,
+        on_token,
+    ):
         """The Python loop shared by stepwise and uncached decoding.
 
         ``advance(index)`` computes the token at ``index`` for every row
@@ -220,11 +249,18 @@ class Decoder:
         for step, index in enumerate(range(start, length)):
             traces_before = self.traces
             if step == 0:
-                _call_hooks(callbacks, "on_prefill_begin",
-                            {"position": start, "batch_size": batch_size})
+                _call_hooks(
+                    callbacks,
+                    "on_prefill_begin",
+                    {"position": start, "batch_size": batch_size},
+                )
             else:
-                _call_hooks(callbacks, "on_decode_step_begin", step,
-                            {"position": index, "batch_size": batch_size})
+                _call_hooks(
+                    callbacks,
+                    "on_decode_step_begin",
+                    step,
+                    {"position": index, "batch_size": batch_size},
+                )
             new_tokens = advance(index, step == 0)
             token_ids[:, index] = new_tokens
             logs = self._cycle_logs(index, batch_size, traces_before)
@@ -240,27 +276,50 @@ class Decoder:
                     break
         return token_ids
 
-    def _stepwise(self, functions, token_ids, start, mask, callbacks,
-                  stop_token_ids, on_token):
+    def _stepwise(
+        self,
+        functions,
+        token_ids,
+        start,
+        mask,
+        callbacks,
+        stop_token_ids,
+        on_token,
+        encoder_inputs=None,
+    ):
         step_function = functions["step"]
         state = {"tokens": ops.convert_to_tensor(token_ids)}
         mask_tensor = ops.convert_to_tensor(mask)
 
         def advance(index, first):
             if first:
-                state["cache"] = self._prefill_cache(token_ids, start)
+                state["cache"] = self._prefill_cache(
+                    token_ids, start, encoder_inputs
+                )
             tokens, cache, new = step_function(
-                state["tokens"], state["cache"],
-                ops.convert_to_tensor(index, "int32"), mask_tensor,
+                state["tokens"],
+                state["cache"],
+                ops.convert_to_tensor(index, "int32"),
+                mask_tensor,
             )
             state["tokens"], state["cache"] = tokens, cache
             return ops.convert_to_numpy(new)
 
-        return self._run_steps(advance, token_ids, start, mask, callbacks,
-                               stop_token_ids, on_token)
+        return self._run_steps(
+            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
+        )
 
-    def _uncached(self, functions, token_ids, start, mask, callbacks,
-                  stop_token_ids, on_token):
+    def _uncached(
+        self,
+        functions,
+        token_ids,
+        start,
+        mask,
+        callbacks,
+        stop_token_ids,
+        on_token,
+        encoder_inputs=None,
+    ):
         uncached = functions["uncached"]
         mask_tensor = ops.convert_to_tensor(mask)
 
@@ -271,11 +330,13 @@ class Decoder:
                 ops.convert_to_tensor(token_ids),
                 ops.convert_to_tensor(index, "int32"),
                 mask_tensor,
+                *(() if encoder_inputs is None else (encoder_inputs,)),
             )
             return ops.convert_to_numpy(new)
 
-        return self._run_steps(advance, token_ids, start, mask, callbacks,
-                               stop_token_ids, on_token)
+        return self._run_steps(
+            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
+        )
 
 
 def count_generated(token_ids, mask, stop_token_ids=()):

@@ -10,12 +10,22 @@ SAMPLERS = {
     "random": keras_hub.samplers.RandomSampler,
     "beam": keras_hub.samplers.BeamSampler,
 }
-SAMPLER_ALIASES = {"topk": "top_k", "top-k": "top_k", "nucleus": "top_p",
-                   "top-p": "top_p", "topp": "top_p", "beam_search": "beam"}
+SAMPLER_ALIASES = {
+    "topk": "top_k",
+    "top-k": "top_k",
+    "nucleus": "top_p",
+    "top-p": "top_p",
+    "topp": "top_p",
+    "beam_search": "beam",
+}
 
 
 def make_sampler(
-    sampler="greedy", temperature=1.0, seed=None, top_k=10, top_p=0.9,
+    sampler="greedy",
+    temperature=1.0,
+    seed=None,
+    top_k=10,
+    top_p=0.9,
     num_beams=4,
 ):
     """A keras-hub ``Sampler`` from a name (or pass one through).
@@ -46,8 +56,10 @@ def make_sampler(
     if name == "greedy":
         return SAMPLERS[name](temperature=temperature)
     if name == "beam":
-        if isinstance(num_beams, bool) or not isinstance(num_beams, int) or (
-            num_beams < 1
+        if (
+            isinstance(num_beams, bool)
+            or not isinstance(num_beams, int)
+            or (num_beams < 1)
         ):
             raise ValueError(
                 "`num_beams` must be an integer >= 1. Received: "

@@ -2,5 +2,12 @@
 
 from nlptoolkit.heads.classification import ClassificationHead
 from nlptoolkit.heads.language_model import LanguageModelHead
+from nlptoolkit.heads.seq2seq import LSTMSeq2SeqHead
+from nlptoolkit.heads.seq2seq import TransformerSeq2SeqHead
 
-__all__ = ["ClassificationHead", "LanguageModelHead"]
+__all__ = [
+    "ClassificationHead",
+    "LSTMSeq2SeqHead",
+    "LanguageModelHead",
+    "TransformerSeq2SeqHead",
+]

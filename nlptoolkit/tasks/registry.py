@@ -8,11 +8,13 @@ import keras
 from nlptoolkit.tasks.classification import TextClassifier
 from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.sentiment import SentimentClassifier
+from nlptoolkit.tasks.summarization import Summarizer
 from nlptoolkit.tasks.task import TaskModel
 
 TASKS = {
     "classification": TextClassifier,
     "sentiment": SentimentClassifier,
+    "summarization": Summarizer,
     "generation": TextGenerator,
 }
 TASK_ALIASES = {

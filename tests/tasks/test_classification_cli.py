@@ -65,6 +65,7 @@ def test_sentiment_train_evaluate_predict_on_sst2(tmp_path):
     assert metrics["dataset"] == "sst2"
     assert 0.0 <= metrics["accuracy"] <= 1.0
 
+    clock_dir = tmp_path / "clock"
     result = run_cli(
         "nlptoolkit.tasks.sentiment",
         "predict",
@@ -72,8 +73,18 @@ def test_sentiment_train_evaluate_predict_on_sst2(tmp_path):
         str(out / "model.keras"),
         "a wonderful film",
         "awful",
+        "--batch-size",
+        "1",
+        "--clock",
+        str(clock_dir),
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    assert {p.name for p in clock_dir.iterdir()} == {
+        "clock.csv",
+        "clock.json",
+        "clock.png",
+    }
+    assert "cycles" in result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].split("\t")[0] in ("negative", "positive")

@@ -48,6 +48,8 @@ def build_parser(prog, default_dataset):
     predict = sub.add_parser("predict", help="label texts")
     predict.add_argument("--model", required=True, help="model.keras path")
     predict.add_argument("texts", nargs="+", help="texts to classify")
+    predict.add_argument("--batch-size", type=cli.positive_int, default=64)
+    cli.add_clock_argument(predict)
     return parser
 
 
@@ -257,10 +259,19 @@ def predict_command(args):
     import nlptoolkit
 
     task = nlptoolkit.load(args.model)
-    probabilities = task.predict(args.texts)
+    callbacks = []
+    if args.clock:
+        from nlptoolkit.callbacks import InferenceClock
+
+        callbacks.append(InferenceClock())
+    probabilities = task.predict(
+        args.texts, batch_size=args.batch_size, callbacks=callbacks
+    )
     for text, row in zip(args.texts, probabilities, strict=True):
         best = int(row.argmax())
         print(f"{task.label_names[best]}\t{row[best]:.3f}\t{text}")
+    if callbacks:
+        cli.write_clock(callbacks[0], args.clock)
     return 0
 
 

@@ -125,9 +125,7 @@ class TextGenerator(Task):
             "dropout": p["dropout"],
         }
         if self.backbone_name == "lstm":
-            backbone = backbones_lib.get(
-                "lstm", bidirectional=False, **common
-            )
+            backbone = backbones_lib.get("lstm", bidirectional=False, **common)
         else:
             backbone = backbones_lib.get(
                 "transformer",
@@ -274,7 +272,10 @@ class TextGenerator(Task):
                 logger.warning(
                     "Prompts longer than %d tokens keep their last %d "
                     "tokens (context %d, max_length %d).",
-                    keep, keep, context, max_length,
+                    keep,
+                    keep,
+                    context,
+                    max_length,
                 )
                 rows = [row[-keep:] for row in rows]
         lengths = np.array([len(row) for row in rows])
@@ -316,14 +317,15 @@ class TextGenerator(Task):
                 step on the stepwise and uncached paths (streaming).
         """
         prompts = check_texts(prompts, "prompts")
-        if isinstance(max_length, bool) or not isinstance(max_length, int) or (
-            max_length < 1
+        if (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, int)
+            or (max_length < 1)
         ):
             raise ValueError(
                 "`max_length` (new tokens) must be a positive integer. "
                 f"Received: max_length={max_length!r}."
             )
-        check_decode(decode)
         if on_token is not None and decode == "fused":
             raise ValueError(
                 "`on_token` streams each step, which the fused loop does not "
@@ -332,6 +334,7 @@ class TextGenerator(Task):
         sampler = make_sampler(
             sampler, temperature, seed, top_k, top_p, num_beams
         )
+        check_decode(decode, sampler)
         ids, lengths = self._encode_prompts(prompts, max_length)
         mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
         stop_ids = [EOS_ID]

@@ -1,0 +1,554 @@
+"""Summarizer: an encoder-decoder with cross-attention, cached decoding."""
+
+import logging
+import time
+
+import keras
+import numpy as np
+
+from nlptoolkit import backbones as backbones_lib
+from nlptoolkit.baselines import lead_k
+from nlptoolkit.decoding import Decoder
+from nlptoolkit.decoding import Seq2SeqAdapter
+from nlptoolkit.decoding import check_decode
+from nlptoolkit.decoding import make_sampler
+from nlptoolkit.heads import LSTMSeq2SeqHead
+from nlptoolkit.heads import TransformerSeq2SeqHead
+from nlptoolkit.metrics import rouge
+from nlptoolkit.preprocessing import BOS_ID
+from nlptoolkit.preprocessing import EOS_ID
+from nlptoolkit.preprocessing import PAD_ID
+from nlptoolkit.preprocessing import Tokenizer
+from nlptoolkit.preprocessing import as_texts
+from nlptoolkit.tasks.generation.task import TimeLimit
+from nlptoolkit.tasks.task import Task
+from nlptoolkit.tasks.task import TaskModel
+from nlptoolkit.tasks.task import set_seed
+
+logger = logging.getLogger(__name__)
+
+ENCODER_INPUT = "encoder_token_ids"
+DECODER_INPUT = "decoder_token_ids"
+
+
+@keras.saving.register_keras_serializable(package="nlptoolkit")
+class Seq2SeqTaskModel(TaskModel):
+    """Functional model ``{encoder_token_ids, decoder_token_ids} ->
+    logits``: the encoder (a backbone) and a seq2seq head.
+
+    Like :class:`TaskModel` it carries the ``tokenizer`` and
+    ``task_config``, so one ``.keras`` file holds the whole Summarizer.
+    """
+
+    def __init__(self, backbone, head, tokenizer, task_config=None, **kwargs):
+        encoder_ids = keras.Input(
+            shape=(None,), dtype="int32", name=ENCODER_INPUT
+        )
+        decoder_ids = keras.Input(
+            shape=(None,), dtype="int32", name=DECODER_INPUT
+        )
+        encoded = backbone(encoder_ids)
+        logits = head(
+            {
+                "token_ids": decoder_ids,
+                "encoder_sequence": encoded["sequence_output"],
+                "encoder_padding_mask": encoded["padding_mask"],
+                "encoder_pooled": encoded["pooled_output"],
+            }
+        )
+        # `super(TaskModel, self)`: skip TaskModel's own graph; once Keras
+        # has put `Functional` into the hierarchy this resolves to it.
+        super(TaskModel, self).__init__(
+            inputs={ENCODER_INPUT: encoder_ids, DECODER_INPUT: decoder_ids},
+            outputs=logits,
+            **kwargs,
+        )
+        self.backbone = backbone
+        self.head = head
+        self.tokenizer = tokenizer
+        self.task_config = dict(task_config or {})
+
+
+def _check_pairs(documents, summaries, summaries_name="summaries"):
+    """Documents and summaries as lists of non-empty strings, same length.
+
+    ``summaries`` may hold lists of reference strings (evaluation).
+    """
+    documents = _check_documents(documents)
+    if isinstance(summaries, (str, bytes)):
+        raise TypeError(
+            f"`{summaries_name}` must be a batch, one per document; received "
+            f"a single string: {str(summaries)[:40]!r}. Wrap it in a list."
+        )
+    if summaries is None:
+        raise TypeError(
+            f"`{summaries_name}` is None. Pass one summary per document."
+        )
+    if hasattr(summaries, "tolist"):
+        summaries = summaries.tolist()
+    summaries = list(summaries)
+    if len(summaries) != len(documents):
+        raise ValueError(
+            f"`documents` and `{summaries_name}` must have the same length. "
+            f"Received: {len(documents)} documents and {len(summaries)} "
+            f"{summaries_name}. Pass one summary per document."
+        )
+    for index, item in enumerate(summaries):
+        group = item if isinstance(item, (list, tuple)) else [item]
+        if hasattr(item, "tolist") and not isinstance(item, str):
+            group = item.tolist()
+            group = group if isinstance(group, list) else [group]
+        if not group:
+            raise ValueError(
+                f"`{summaries_name}[{index}]` is an empty list of "
+                "references. Pass at least one reference per document."
+            )
+        for text in group:
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"`{summaries_name}[{index}]` must be a string (or a "
+                    f"list of strings); received {type(text).__name__}: "
+                    f"{text!r}. Remove missing values (e.g. `df.dropna()`)."
+                )
+            if not text.strip():
+                raise ValueError(
+                    f"`{summaries_name}[{index}]` is an empty string. "
+                    "Remove pairs without a summary."
+                )
+    return documents, summaries
+
+
+def _check_documents(documents):
+    documents = as_texts(documents, "documents")
+    for index, text in enumerate(documents):
+        if not text.strip():
+            raise ValueError(
+                f"`documents[{index}]` is an empty string. Remove empty "
+                "documents (e.g. `df[df.document.str.strip() != '']`)."
+            )
+    return documents
+
+
+class Summarizer(Task):
+    """Abstractive summarization: an encoder-decoder trained from data.
+
+    The encoder is the shared backbone (a non-causal Transformer or a
+    bidirectional LSTM); the decoder attends over its outputs (keras-hub
+    ``TransformerDecoder`` cross-attention, or an LSTM with Luong
+    attention). One vocabulary, trained from documents and summaries,
+    serves both sides. Documents longer than ``sequence_length`` tokens
+    are truncated (with a logged warning); summaries are framed
+    ``[BOS] ... [EOS]`` and cut to ``summary_length`` tokens.
+
+    ``summarize`` decodes with a keras-hub sampler on one of three paths:
+    ``"fused"`` (one compiled loop, fastest), ``"stepwise"`` (one compiled
+    step per token, for the inference clock) and ``"uncached"`` (reruns
+    encoder and decoder every step: the reference). The encoder runs once
+    per batch and the decoder keeps a cache (KV caches for self- and
+    cross-attention; LSTM state). Greedy decoding gives the same text on
+    all three paths; beam search runs only on the fused path.
+
+    Example:
+    >>> import nlptoolkit
+    >>> docs = ["alice met bob at the cafe and they talked"] * 8
+    >>> sums = ["alice met bob"] * 8
+    >>> model = nlptoolkit.Summarizer(
+    ...     "lstm", hidden_dim=8, sequence_length=16, summary_length=8,
+    ...     seed=0)
+    >>> _ = model.fit(docs, sums, epochs=1, verbose=0)
+    >>> out = model.summarize(docs[:2], max_length=4, sampler="greedy")
+    >>> len(out), all(isinstance(text, str) for text in out)
+    (2, True)
+    """
+
+    task_id = "summarization"
+    defaults = {
+        "tokenizer": "word",
+        "vocabulary_size": 8000,
+        "sequence_length": 256,
+        "summary_length": 64,
+        "hidden_dim": 128,
+        "intermediate_dim": 256,
+        "num_layers": 2,
+        "num_heads": 4,
+        "dropout": 0.1,
+        "learning_rate": 1e-3,
+        "attention": "luong",
+    }
+
+    def __init__(self, backbone="transformer", **kwargs):
+        super().__init__(backbone, **kwargs)
+        p = self.params
+        if p["tokenizer"] not in ("word", "wordpiece"):
+            raise ValueError(
+                "`tokenizer` must be 'word' or 'wordpiece'. Received: "
+                f"tokenizer={p['tokenizer']!r}."
+            )
+        for name in ("sequence_length", "summary_length"):
+            value = p[name]
+            if isinstance(value, bool) or not isinstance(value, int):
+                value = -1
+            if value < 2:
+                raise ValueError(
+                    f"`{name}` must be an integer >= 2. Received: "
+                    f"{name}={p[name]!r}."
+                )
+        self._decoder = None
+
+    # ------------------------------------------------------------ build
+    def _build_model(self, texts):
+        p = self.params
+        tokenizer = Tokenizer(
+            level=p["tokenizer"], vocabulary_size=p["vocabulary_size"]
+        )
+        tokenizer.train(texts)
+        vocabulary_size = len(tokenizer.vocabulary)
+        if self.backbone_name == "lstm":
+            encoder = backbones_lib.get(
+                "lstm",
+                vocabulary_size=vocabulary_size,
+                hidden_dim=p["hidden_dim"],
+                num_layers=p["num_layers"],
+                dropout=p["dropout"],
+                bidirectional=True,
+                pooling="last",
+            )
+            head = LSTMSeq2SeqHead(
+                vocabulary_size=vocabulary_size,
+                hidden_dim=p["hidden_dim"],
+                num_layers=p["num_layers"],
+                dropout=p["dropout"],
+                attention=p["attention"],
+            )
+        else:
+            common = {
+                "vocabulary_size": vocabulary_size,
+                "hidden_dim": p["hidden_dim"],
+                "intermediate_dim": p["intermediate_dim"],
+                "num_layers": p["num_layers"],
+                "num_heads": p["num_heads"],
+                "dropout": p["dropout"],
+            }
+            encoder = backbones_lib.get(
+                "transformer",
+                sequence_length=p["sequence_length"],
+                causal=False,
+                **common,
+            )
+            head = TransformerSeq2SeqHead(
+                sequence_length=p["summary_length"], **common
+            )
+        config = self._task_config()
+        config["sequence_length"] = p["sequence_length"]
+        model = Seq2SeqTaskModel(encoder, head, tokenizer, task_config=config)
+        model.compile(
+            optimizer=keras.optimizers.Adam(p["learning_rate"], clipnorm=1.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=PAD_ID
+            ),
+        )
+        return model
+
+    def _restore(self, model):
+        super()._restore(model)
+        self._decoder = None
+
+    # ------------------------------------------------------------ data
+    def encode_documents(self, documents):
+        """Documents -> ``(batch, sequence_length)`` int32 ids; longer
+        documents are truncated, with a logged warning."""
+        length = self.params["sequence_length"]
+        tokenizer = self.tokenizer
+        rows, truncated = [], 0
+        for start in range(0, len(documents), 1024):
+            ragged = tokenizer.tokenize_ragged(documents[start : start + 1024])
+            lengths = ragged.row_lengths().numpy()
+            truncated += int(np.sum(lengths > length))
+            rows.append(
+                ragged[:, :length]
+                .to_tensor(default_value=PAD_ID, shape=[None, length])
+                .numpy()
+            )
+        if truncated:
+            logger.warning(
+                "%d of %d documents are longer than sequence_length=%d "
+                "tokens and were truncated.",
+                truncated,
+                len(documents),
+                length,
+            )
+        return np.concatenate(rows, axis=0).astype("int32")
+
+    def encode_summaries(self, summaries):
+        """Summaries -> ``(decoder_inputs, targets)``, each
+        ``(batch, summary_length)``: ``[BOS] s1 ... sn`` and
+        ``s1 ... sn [EOS]`` (cut to ``summary_length``)."""
+        length = self.params["summary_length"]
+        rows = self.tokenizer.tokenize_ragged(summaries).to_list()
+        inputs = np.zeros((len(rows), length), dtype="int32")
+        targets = np.zeros((len(rows), length), dtype="int32")
+        for index, row in enumerate(rows):
+            framed = [BOS_ID, *row, EOS_ID][: length + 1]
+            inputs[index, : len(framed) - 1] = framed[:-1]
+            targets[index, : len(framed) - 1] = framed[1:]
+        return inputs, targets
+
+    def _arrays(self, documents, summaries):
+        decoder_inputs, targets = self.encode_summaries(summaries)
+        x = {
+            ENCODER_INPUT: self.encode_documents(documents),
+            DECODER_INPUT: decoder_inputs,
+        }
+        return x, targets
+
+    # ------------------------------------------------------------ verbs
+    def fit(
+        self,
+        documents,
+        summaries,
+        validation_data=None,
+        epochs=1,
+        batch_size=32,
+        callbacks=None,
+        verbose="auto",
+        max_seconds=None,
+    ):
+        """Train with teacher forcing on ``(documents, summaries)``.
+
+        ``validation_data`` is a ``(documents, summaries)`` pair;
+        ``max_seconds`` stops training after that much time. The first
+        call trains the vocabulary on documents and summaries. Returns the
+        Keras ``History``.
+        """
+        documents, summaries = _check_pairs(documents, summaries)
+        set_seed(self.seed)
+        if self.model is None:
+            with self._scope():
+                self.model = self._build_model(documents + summaries)
+        x, y = self._arrays(documents, summaries)
+        validation = None
+        if validation_data is not None:
+            if (
+                not isinstance(validation_data, (tuple, list))
+                or len(validation_data) != 2
+            ):
+                raise ValueError(
+                    "`validation_data` must be a (documents, summaries) "
+                    f"pair. Received: {type(validation_data).__name__}."
+                )
+            val_docs, val_sums = _check_pairs(*validation_data)
+            validation = self._arrays(val_docs, val_sums)
+        callbacks = list(callbacks or [])
+        if max_seconds is not None:
+            callbacks.append(TimeLimit(max_seconds))
+        start = time.perf_counter()
+        self.history = self.model.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=True,
+        )
+        self.train_seconds = time.perf_counter() - start
+        self._decoder = None
+        return self.history
+
+    def predict(
+        self,
+        documents,
+        summaries=None,
+        batch_size=32,
+        max_length=None,
+        verbose=0,
+    ):
+        """A numpy batch. Without ``summaries``: the greedy summary token
+        ids ``(batch, max_length)`` (0 after ``[EOS]``); with
+        ``summaries``: teacher-forced logits ``(batch, summary_length,
+        vocabulary_size)``."""
+        model = self._require_model()
+        if summaries is not None:
+            documents, summaries = _check_pairs(documents, summaries)
+            x, _ = self._arrays(documents, summaries)
+            return model.predict(x, batch_size=batch_size, verbose=verbose)
+        documents = _check_documents(documents)
+        return self._decode_ids(
+            documents,
+            self._max_length(max_length),
+            make_sampler("greedy"),
+            "fused",
+            None,
+            batch_size,
+        )
+
+    def evaluate(
+        self,
+        documents,
+        summaries,
+        batch_size=32,
+        max_length=None,
+        sampler="greedy",
+        num_beams=4,
+        decode="fused",
+    ):
+        """ROUGE of generated summaries and of Lead-3 on the documents.
+
+        ``summaries`` holds one string or one list of reference strings
+        per document (the best-matching reference counts, per ROUGE
+        type). Returns ``rouge1``, ``rouge2``, ``rougeL`` (F1, percent),
+        ``baseline_rouge1/2/L`` (Lead-3) and, with single-string
+        summaries, the teacher-forced ``loss`` (nats/token).
+        """
+        documents, summaries = _check_pairs(documents, summaries)
+        predictions = self.summarize(
+            documents,
+            max_length=max_length,
+            sampler=sampler,
+            num_beams=num_beams,
+            decode=decode,
+            batch_size=batch_size,
+        )
+        result = rouge(predictions, summaries)
+        baseline = rouge(lead_k(documents, k=3), summaries)
+        result.update({f"baseline_{k}": v for k, v in baseline.items()})
+        if all(isinstance(s, str) for s in summaries):
+            x, y = self._arrays(documents, summaries)
+            result["loss"] = float(
+                self.model.evaluate(x, y, batch_size=batch_size, verbose=0)
+            )
+        result["examples"] = len(documents)
+        return result
+
+    # -------------------------------------------------------- summarize
+    @property
+    def decoder(self):
+        model = self._require_model()
+        if self._decoder is None:
+            self._decoder = Decoder(Seq2SeqAdapter(model.backbone, model.head))
+        return self._decoder
+
+    def _max_length(self, max_length):
+        if max_length is None:
+            return self.params["summary_length"]
+        if (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, int)
+            or max_length < 1
+        ):
+            raise ValueError(
+                "`max_length` (summary tokens) must be a positive integer. "
+                f"Received: max_length={max_length!r}."
+            )
+        limit = self.decoder.adapter.max_positions
+        if limit is not None and max_length > limit:
+            raise ValueError(
+                f"This Transformer decoder has {limit} positions "
+                f"(summary_length). Received: max_length={max_length}. Use "
+                f"max_length <= {limit}."
+            )
+        return max_length
+
+    def _decode_ids(
+        self, documents, max_length, sampler, decode, callbacks, batch_size
+    ):
+        encoder_ids = self.encode_documents(documents)
+        outputs = []
+        for start in range(0, len(documents), batch_size):
+            chunk = encoder_ids[start : start + batch_size]
+            ids = np.zeros((len(chunk), max_length + 1), dtype="int32")
+            ids[:, 0] = BOS_ID
+            mask = np.zeros_like(ids, dtype=bool)
+            mask[:, 0] = True
+            output = self.decoder.generate(
+                ids,
+                1,
+                mask,
+                sampler,
+                decode=decode,
+                callbacks=callbacks,
+                stop_token_ids=[EOS_ID],
+                encoder_inputs=chunk,
+            )
+            outputs.append(_cut_at_eos(np.asarray(output)[:, 1:]))
+        return np.concatenate(outputs, axis=0)
+
+    def summarize(
+        self,
+        documents,
+        max_length=None,
+        sampler="beam",
+        num_beams=4,
+        decode="fused",
+        callbacks=None,
+        temperature=1.0,
+        seed=None,
+        top_k=10,
+        top_p=0.9,
+        batch_size=32,
+    ):
+        """Summaries of ``documents`` (a list of str) as a list of str.
+
+        Args:
+            max_length: new tokens at most (default ``summary_length``;
+                the Transformer cannot go beyond it).
+            sampler: "beam" (default), "greedy", "top_k", "top_p",
+                "random" or a ``keras_hub.samplers.Sampler``.
+            num_beams: beams for ``sampler="beam"`` (>= 1).
+            decode: "fused", "stepwise" or "uncached"; beam search needs
+                "fused" (keras-hub's BeamSampler keeps its beams inside
+                one compiled loop).
+            callbacks: objects with decode hooks, e.g. InferenceClock.
+            seed: seeds the random samplers.
+
+        keras-hub's ``BeamSampler`` has no ``length_penalty`` or
+        ``no_repeat_ngram_size``, so neither is offered.
+        """
+        documents = _check_documents(documents)
+        if (
+            isinstance(num_beams, bool)
+            or not isinstance(num_beams, int)
+            or num_beams < 1
+        ):
+            raise ValueError(
+                "`num_beams` must be an integer >= 1. Received: "
+                f"num_beams={num_beams!r}. Use e.g. num_beams=4, or "
+                "sampler='greedy'."
+            )
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or batch_size < 1
+        ):
+            raise ValueError(
+                "`batch_size` must be a positive integer. Received: "
+                f"batch_size={batch_size!r}."
+            )
+        check_decode(decode)
+        self._require_model()
+        max_length = self._max_length(max_length)
+        sampler = make_sampler(
+            sampler, temperature, seed, top_k, top_p, num_beams
+        )
+        if decode != "fused" and hasattr(sampler, "num_beams"):
+            raise ValueError(
+                "Beam search runs only on the fused decode path (keras-hub's "
+                f"BeamSampler keeps its beams in one compiled loop). "
+                f"Received: decode={decode!r}, sampler='beam'. Use "
+                "decode='fused', or sampler='greedy' for stepwise/uncached."
+            )
+        ids = self._decode_ids(
+            documents, max_length, sampler, decode, callbacks, batch_size
+        )
+        return self.tokenizer.detokenize(ids)
+
+
+def _cut_at_eos(ids):
+    """Zero every position after each row's first ``[EOS]`` (kept)."""
+    ids = ids.copy()
+    for row in ids:
+        stops = np.nonzero(row == EOS_ID)[0]
+        if stops.size:
+            row[stops[0] + 1 :] = PAD_ID
+    return ids

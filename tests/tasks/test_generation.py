@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+from helpers import TINY
+
+import nlptoolkit
+from nlptoolkit.callbacks import InferenceClock
+
+CORPUS = (
+    "to be or not to be, that is the question. "
+    "whether tis nobler in the mind to suffer. "
+) * 12
+PROMPTS = ["to be", "", "whether tis nobler in"]
+
+
+def tiny_generator(backbone, **kwargs):
+    params = {**TINY, "sequence_length": 48, **kwargs}
+    params.pop("vocabulary_size")
+    return nlptoolkit.TextGenerator(backbone, seed=0, **params)
+
+
+@pytest.fixture(scope="module", params=["lstm", "transformer"])
+def trained(request):
+    generator = tiny_generator(request.param)
+    generator.fit(CORPUS, epochs=2, batch_size=8, verbose=0)
+    return generator
+
+
+def test_shared_task_test(task_test, tmp_path):
+    params = {**TINY, "sequence_length": 16}
+    params.pop("vocabulary_size")
+    task_test(
+        nlptoolkit.TextGenerator,
+        ([CORPUS],),
+        ["to be", "the question"],
+        tmp_path,
+        backbone="transformer",
+        **params,
+    )
+
+
+def test_greedy_is_identical_across_decode_paths(trained):
+    outputs = {
+        decode: trained.generate(PROMPTS, max_length=12, decode=decode)
+        for decode in ("fused", "stepwise", "uncached")
+    }
+    assert outputs["fused"] == outputs["stepwise"] == outputs["uncached"]
+    for prompt, text in zip(PROMPTS, outputs["fused"], strict=True):
+        assert text.startswith(prompt)
+
+
+def test_sampling_with_a_seed_repeats_and_survives_save_load(trained, tmp_path):
+    first = trained.generate(PROMPTS, max_length=10, sampler="top_k", seed=3)
+    again = trained.generate(PROMPTS, max_length=10, sampler="top_k", seed=3)
+    assert first == again
+    path = tmp_path / "lm.keras"
+    trained.save(path)
+    loaded = nlptoolkit.load(path)
+    assert (
+        loaded.generate(PROMPTS, max_length=10, sampler="top_k", seed=3)
+        == first
+    )
+    assert loaded.generate(PROMPTS, max_length=10) == trained.generate(
+        PROMPTS, max_length=10
+    )
+
+
+@pytest.mark.parametrize("sampler", ["top_p", "random", "beam"])
+def test_other_samplers_produce_text(trained, sampler):
+    texts = trained.generate(["to be"], max_length=6, sampler=sampler, seed=1)
+    assert len(texts) == 1 and texts[0].startswith("to be")
+
+
+def test_stepwise_streams_every_token_and_feeds_the_clock(trained):
+    seen = []
+    clock = InferenceClock()
+    trained.generate(
+        ["to be", "or"],
+        max_length=8,
+        decode="stepwise",
+        callbacks=[clock],
+        on_token=lambda step, ids, texts: seen.append((step, len(texts))),
+    )
+    steps = [step for step, _ in seen]
+    assert steps == list(range(len(steps))) and len(steps) >= 1
+    assert all(width == 2 for _, width in seen)
+    frame = clock.to_dataframe()
+    assert set(frame["kind"]) <= {"prefill", "step"}
+    assert (frame["kind"] == "prefill").sum() == 1
+
+
+def test_evaluate_reports_nats_perplexity_and_bits(trained):
+    metrics = trained.evaluate(CORPUS[:400])
+    assert metrics["perplexity"] == pytest.approx(np.exp(metrics["loss"]))
+    assert metrics["bits_per_char"] == pytest.approx(
+        metrics["loss"] / np.log(2)
+    )
+
+
+def test_training_lowers_the_loss():
+    generator = tiny_generator("lstm", hidden_dim=16)
+    history = generator.fit(CORPUS, epochs=4, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_unseen_characters_map_to_unknown_not_a_crash(trained):
+    texts = trained.generate(["zebra ☃ 🙂"], max_length=4)
+    assert texts[0].startswith("zebra ☃ 🙂")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"prompts": "to be"}, TypeError, r"\[prompt\]"),
+        ({"prompts": []}, ValueError, "empty"),
+        ({"prompts": ["a"], "max_length": 0}, ValueError, "max_length"),
+        ({"prompts": ["a"], "sampler": "nope"}, ValueError, "top_k"),
+        ({"prompts": ["a"], "decode": "fast"}, ValueError, "stepwise"),
+        (
+            {"prompts": ["a"], "sampler": "beam", "decode": "stepwise"},
+            ValueError,
+            "fused",
+        ),
+        (
+            {"prompts": ["a"], "sampler": "beam", "num_beams": 0},
+            ValueError,
+            "num_beams",
+        ),
+    ],
+)
+def test_bad_generate_arguments(trained, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        trained.generate(**kwargs)
+
+
+def test_transformer_context_limit_is_explained():
+    generator = tiny_generator("transformer", sequence_length=16)
+    generator.fit(CORPUS, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="context of 16"):
+        generator.generate(["a"], max_length=16)
+    # Long prompts keep their most recent tokens.
+    assert len(generator.generate(["x" * 100], max_length=4)) == 1

@@ -1,0 +1,81 @@
+import json
+import os
+import subprocess
+import sys
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "nlptoolkit.tasks.generation", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+
+
+def test_train_then_generate_with_stream_and_clock(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question.\n" * 60)
+    out = tmp_path / "run"
+    result = run_cli(
+        "train",
+        "--train-file",
+        str(corpus),
+        "--test-file",
+        str(corpus),
+        "--epochs",
+        "1",
+        "--hidden-dim",
+        "8",
+        "--num-layers",
+        "1",
+        "--sequence-length",
+        "32",
+        "--output",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "model.keras",
+        "metrics.json",
+        "history.csv",
+        "learning_curves.png",
+        "samples.txt",
+    } <= names
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "loss",
+        "perplexity",
+        "bits_per_char",
+        "train_seconds",
+        "baseline_loss",
+        "baseline_perplexity",
+    ):
+        assert key in metrics
+
+    clock = tmp_path / "clock"
+    result = run_cli(
+        "generate",
+        "--model",
+        str(out / "model.keras"),
+        "--prompt",
+        "to be",
+        "--max-length",
+        "8",
+        "--stream",
+        "--seed",
+        "1",
+        "--clock",
+        str(clock),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("to be")
+    assert (clock / "clock.csv").exists() and (clock / "clock.png").exists()
+
+    result = run_cli(
+        "generate", "--model", str(out / "model.keras"), "--sampler", "nope"
+    )
+    assert result.returncode == 2
+    assert "top_k" in result.stderr and "Traceback" not in result.stderr
