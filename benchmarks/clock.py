@@ -1,0 +1,581 @@
+"""The inference clock: step time against position, LSTM vs Transformer.
+
+Builds two char-level `nlptoolkit.TextGenerator`s of the same width
+(default 4 layers x 128, vocabulary from Tiny Shakespeare, fitted for a
+few seconds: the weights are close to random, which does not change the
+cost of a step) and generates from an 8-token prompt ([BOS] + 7
+characters) up to position 512 with greedy decoding, on the cached
+(`decode="stepwise"`) and the uncached (`decode="uncached"`) paths, at
+batch 1 and 32. An `InferenceClock` records every cycle.
+
+Written to `benchmarks/results/clock.json` (and `clock.png`):
+
+- `rows`: per configuration, the step time at positions 16, 64, 128, 256
+  and 512 (median over a centred window of positions, clipped at the
+  ends), `step(512) / step(16)`, the clock's least-squares slope in ms per
+  position, TTFT, TPOT, ITL and tokens/s as `InferenceClock.summary()`
+  defines them.
+- `overhead`: the same stepwise generate with and without the clock,
+  alternated, median of repeats; plus the measured cost of the clock's
+  hooks per cycle.
+- `honesty`: per measured run, the sum of the recorded cycle seconds
+  against the wall time of the `generate` call measured outside it.
+- `fused_vs_stepwise`: tokens/s of the fused loop and of the stepwise loop
+  (wall time of `generate`), alternated in the same run.
+
+Run `python benchmarks/clock.py` (about 6 minutes on 2 cores) or
+`python benchmarks/clock.py --quick` (about a minute).
+"""
+
+import argparse
+import logging
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+logger = logging.getLogger("benchmarks.clock")
+
+PROMPT_CHARS = 7  # + [BOS] = an 8-token prompt; the first token is at 8.
+FULL = {
+    "max_position": 512,
+    "positions": [16, 64, 128, 256, 512],
+    "overhead_pairs": 15,
+    "overhead_length": 128,
+    "fused_repeats": 5,
+    "fused_length": 128,
+    "fit_seconds": 3.0,
+    "curve_repeats": 3,
+    "uncached_probe_batches": [32],
+}
+QUICK = {
+    "max_position": 128,
+    "positions": [16, 64, 128],
+    "overhead_pairs": 7,
+    "overhead_length": 64,
+    "fused_repeats": 3,
+    "fused_length": 64,
+    "fit_seconds": 2.0,
+    "curve_repeats": 2,
+    "uncached_probe_batches": [],
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="positions up to 128 (~1 min)"
+    )
+    parser.add_argument("--output", default=str(_common.RESULTS_DIR))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hidden-dim", type=int, default=128)
+    parser.add_argument("--intermediate-dim", type=int, default=512)
+    parser.add_argument("--num-layers", type=int, default=4)
+    parser.add_argument("--num-heads", type=int, default=4)
+    parser.add_argument(
+        "--sequence-length",
+        type=int,
+        default=None,
+        help="Transformer context (default: max position + 88)",
+    )
+    parser.add_argument("--batch-sizes", default="1,32")
+    parser.add_argument("--backbones", default="lstm,transformer")
+    parser.add_argument(
+        "--max-position", type=int, help="last position generated"
+    )
+    parser.add_argument(
+        "--positions", help="comma-separated positions for the table"
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=4,
+        help="half-width of the median window over positions",
+    )
+    parser.add_argument("--overhead-pairs", type=int)
+    parser.add_argument("--overhead-length", type=int)
+    parser.add_argument("--fused-repeats", type=int)
+    parser.add_argument("--fused-length", type=int)
+    parser.add_argument("--fit-seconds", type=float)
+    parser.add_argument(
+        "--curve-repeats",
+        type=int,
+        help="interleaved runs of each cached configuration",
+    )
+    parser.add_argument(
+        "--uncached-full",
+        action="store_true",
+        help=(
+            "generate continuously on the uncached path at every batch "
+            "size (batch 32 up to 512 adds about 3.5 minutes)"
+        ),
+    )
+    parser.add_argument(
+        "--corpus-chars",
+        type=int,
+        default=200_000,
+        help="characters of Tiny Shakespeare (train) to fit on; 0 = all",
+    )
+    parser.add_argument(
+        "--cycles-json",
+        default=None,
+        help="also write every recorded cycle (InferenceClock.to_json)",
+    )
+    args = parser.parse_args(argv)
+    settings = dict(QUICK if args.quick else FULL)
+    for key in settings:
+        value = getattr(args, key, None)
+        if value is not None:
+            if key == "positions":
+                value = [int(v) for v in value.split(",")]
+            settings[key] = value
+    settings["batch_sizes"] = [int(v) for v in args.batch_sizes.split(",")]
+    if args.uncached_full:
+        settings["uncached_probe_batches"] = []
+    settings["backbones"] = args.backbones.split(",")
+    settings["window"] = args.window
+    settings["max_length"] = settings["max_position"] - PROMPT_CHARS
+    settings["sequence_length"] = (
+        args.sequence_length or settings["max_position"] + 88
+    )
+    return args, settings
+
+
+def hook_cost(InferenceClock, cycles=20_000):
+    """Seconds per cycle that the clock's step hooks add to a decode loop
+    (called the way the loop calls them, minus an empty callback list)."""
+
+    def loop(callbacks):
+        logs_begin = {"position": 0, "batch_size": 1}
+        logs_end = {"position": 0, "batch_size": 1, "tokens": 1}
+        logs_end["warmup"] = False
+        start = time.perf_counter()
+        for step in range(cycles):
+            for callback in callbacks:
+                method = getattr(callback, "on_decode_step_begin", None)
+                if method is not None:
+                    method(step, logs_begin)
+            for callback in callbacks:
+                method = getattr(callback, "on_decode_step_end", None)
+                if method is not None:
+                    method(step, logs_end)
+        return time.perf_counter() - start
+
+    clock = InferenceClock()
+    clock.on_decode_begin(
+        {
+            "batch_size": 1,
+            "prompt_length": 8,
+            "max_length": cycles,
+            "backbone": "none",
+            "decode": "stepwise",
+            "label": None,
+        }
+    )
+    with_clock = min(loop([clock]) for _ in range(3))
+    without = min(loop([]) for _ in range(3))
+    return max(with_clock - without, 0.0) / cycles
+
+
+def main(argv=None):
+    args, settings = parse_args(argv)
+    _common.setup_environment()
+    started = time.perf_counter()
+    command = _common.command_line(sys.argv[1:] if argv is None else argv)
+
+    import keras_hub
+    from matplotlib.figure import Figure
+
+    from nlptoolkit.callbacks import InferenceClock
+
+    seed = args.seed
+    corpus = _common.load_corpus(args.corpus_chars or None)
+    sizes = {
+        "hidden_dim": args.hidden_dim,
+        "intermediate_dim": args.intermediate_dim,
+        "num_layers": args.num_layers,
+        "num_heads": args.num_heads,
+        "sequence_length": settings["sequence_length"],
+    }
+    generators, models = {}, {}
+    for backbone in settings["backbones"]:
+        generators[backbone], models[backbone] = _common.build_generator(
+            backbone, corpus, settings["fit_seconds"], seed, **sizes
+        )
+    # One sampler object for every call: `generate` keeps its compiled
+    # functions per sampler object (see the report of this run).
+    sampler = keras_hub.samplers.GreedySampler()
+    prompts = {
+        b: _common.make_prompts(corpus, b, PROMPT_CHARS, seed + b)
+        for b in settings["batch_sizes"]
+    }
+
+    def generate(backbone, batch, decode, max_length, clock=None, texts=None):
+        start = time.perf_counter()
+        generators[backbone].generate(
+            prompts[batch] if texts is None else texts,
+            max_length=max_length,
+            sampler=sampler,
+            decode=decode,
+            callbacks=[clock] if clock is not None else None,
+        )
+        return time.perf_counter() - start
+
+    # ------------------------------------------------------------------
+    # 1. Step time against position, every configuration.
+    window = settings["window"]
+    positions = settings["positions"]
+    configs = [
+        (backbone, decode, batch)
+        for backbone in settings["backbones"]
+        for decode in ("stepwise", "uncached")
+        for batch in settings["batch_sizes"]
+    ]
+    probe_batches = set(settings["uncached_probe_batches"])
+
+    def method(decode, batch):
+        if decode == "uncached" and batch in probe_batches:
+            return "probe"
+        return "continuous"
+
+    # Warm up: two short calls per configuration trace its functions and
+    # relax their shapes (reduce_retracing), so that the measured calls
+    # reuse the traced graphs. Warm-up cycles would be flagged anyway.
+    for backbone, decode, batch in configs:
+        for length in (2, 3):
+            generate(backbone, batch, decode, length)
+    # Cached runs are repeated and interleaved (a burst of load on this
+    # shared machine then hits different positions in each repeat).
+    schedule = []
+    for repeat in range(settings["curve_repeats"]):
+        schedule += [c for c in configs if c[1] == "stepwise"]
+        if repeat == 0:
+            schedule += [c for c in configs if c[1] == "uncached"]
+    runs = {}
+    for backbone, decode, batch in schedule:
+        label = f"{backbone}/{decode}/b{batch}"
+        entries = runs.setdefault(label, [])
+        if method(decode, batch) == "probe":
+            # An uncached step at position p recomputes the p tokens before
+            # it, wherever they came from: a prompt of p - w - 2 characters
+            # (+ [BOS]) and 2w + 2 new tokens time positions p-w..p+w.
+            for p in positions:
+                texts = _common.make_prompts(
+                    corpus, batch, p - window - 2, seed + p
+                )
+                clock = InferenceClock(label=label)
+                wall = generate(
+                    backbone, batch, decode, 2 * window + 2, clock, texts
+                )
+                entries.append((clock, wall))
+        else:
+            clock = InferenceClock(label=label)
+            wall = generate(
+                backbone, batch, decode, settings["max_length"], clock
+            )
+            entries.append((clock, wall))
+        logger.info(
+            "%s (%s): %.2f s", label, method(decode, batch), entries[-1][1]
+        )
+
+    rows, honesty, series, clocks = [], [], {}, []
+    for backbone, decode, batch in configs:
+        label = f"{backbone}/{decode}/b{batch}"
+        how = method(decode, batch)
+        entries = runs[label]
+        clocks += [clock for clock, _ in entries]
+        ratios, walls = [], []
+        for clock, wall in entries:
+            ratios.append(float(clock.to_dataframe()["seconds"].sum()) / wall)
+            walls.append(wall)
+        clock = InferenceClock.combine([c for c, _ in entries])
+        frame = clock.to_dataframe()
+        stats = clock.summary(label)
+        steps = frame[(frame["kind"] == "step") & ~frame["warmup"]]
+        xs = steps["position"].tolist()
+        ms = (steps["seconds"] * 1e3).tolist()
+        table = {p: _common.window_median(xs, ms, p, window) for p in positions}
+        first, last = table[positions[0]], table[positions[-1]]
+        tokens = int(frame["tokens"].sum())
+        if how == "probe":
+            expected = batch * (2 * window + 2) * len(positions)
+        else:
+            expected = batch * settings["max_length"] * len(entries)
+        row = {
+            "configuration": label,
+            "backbone": backbone,
+            "decode": decode,
+            "cache": decode == "stepwise",
+            "batch_size": batch,
+            "method": how,
+            "runs": len(entries),
+        }
+        for p in positions:
+            row[f"step_ms@{p}"] = _common.rounded(table[p])
+        row["ratio_last_first"] = _common.rounded(
+            last / first if first else None
+        )
+        row["slope_ms_per_position"] = _common.rounded(
+            stats["slope_ms_per_position"]
+        )
+        row["step_mean_ms"] = _common.rounded(_ms(stats["step_mean"]))
+        continuous = how == "continuous"
+        for key in ("ttft", "tpot", "itl_p50", "itl_p99"):
+            value = _ms(stats[key]) if continuous else None
+            row[f"{key}_ms"] = _common.rounded(value)
+        row["tokens_per_second"] = _common.rounded(
+            stats["tokens_per_second"] if continuous else None
+        )
+        row["warmup_cycles"] = stats["warmup_cycles"]
+        row["tokens"] = tokens
+        row["complete"] = tokens == expected
+        rows.append(row)
+        if continuous:
+            honesty.append(
+                {
+                    "configuration": label,
+                    "runs": len(entries),
+                    "median_wall_s": _common.rounded(_common.median(walls)),
+                    "median_cycle_sum_over_wall": _common.rounded(
+                        _common.median(ratios)
+                    ),
+                    "min_cycle_sum_over_wall": _common.rounded(min(ratios)),
+                }
+            )
+        by_position = steps.groupby("position")["seconds"].median()
+        series[label] = {
+            "method": how,
+            "position": [int(p) for p in by_position.index],
+            "step_ms": [round(float(v) * 1e3, 4) for v in by_position.values],
+        }
+        logger.info(
+            "%s: %s, ratio %s",
+            label,
+            ", ".join(f"{p}: {table[p]:.2f} ms" for p in positions),
+            row["ratio_last_first"],
+        )
+
+    # ------------------------------------------------------------------
+    # 2. Clock overhead: the same stepwise generate with and without it.
+    overhead = []
+    per_cycle = hook_cost(InferenceClock)
+    length = settings["overhead_length"]
+    for backbone in settings["backbones"]:
+        batch = settings["batch_sizes"][0]
+        generate(backbone, batch, "stepwise", length)  # warm
+        with_clock, without = [], []
+        for pair in range(settings["overhead_pairs"]):
+            order = (True, False) if pair % 2 == 0 else (False, True)
+            for use in order:
+                clock = InferenceClock() if use else None
+                seconds = generate(backbone, batch, "stepwise", length, clock)
+                (with_clock if use else without).append(seconds)
+        med_with = _common.median(with_clock)
+        med_without = _common.median(without)
+        paired = [w / o - 1 for w, o in zip(with_clock, without, strict=True)]
+        overhead.append(
+            {
+                "configuration": f"{backbone}/stepwise/b{batch}",
+                "new_tokens": length,
+                "pairs": settings["overhead_pairs"],
+                "median_with_clock_s": _common.rounded(med_with, 5),
+                "median_without_clock_s": _common.rounded(med_without, 5),
+                "overhead_pct": _common.rounded(
+                    100 * (med_with / med_without - 1), 3
+                ),
+                "median_paired_overhead_pct": _common.rounded(
+                    100 * _common.median(paired), 3
+                ),
+                "hook_us_per_cycle": _common.rounded(per_cycle * 1e6, 3),
+                "hook_cost_pct": _common.rounded(
+                    100 * per_cycle * length / med_without, 3
+                ),
+            }
+        )
+        logger.info("clock overhead: %s", overhead[-1])
+
+    # ------------------------------------------------------------------
+    # 3. Stepwise against fused, alternated in this run.
+    fused_rows = []
+    length = settings["fused_length"]
+    for backbone in settings["backbones"]:
+        for batch in settings["batch_sizes"]:
+            walls = {"fused": [], "stepwise": []}
+            tokens = {}
+            for decode in walls:
+                generate(backbone, batch, decode, length)  # warm
+            for repeat in range(settings["fused_repeats"]):
+                order = ("fused", "stepwise")
+                if repeat % 2:
+                    order = order[::-1]
+                for decode in order:
+                    clock = InferenceClock()
+                    walls[decode].append(
+                        generate(backbone, batch, decode, length, clock)
+                    )
+                    tokens[decode] = int(clock.to_dataframe()["tokens"].sum())
+            fused_tps = tokens["fused"] / _common.median(walls["fused"])
+            step_tps = tokens["stepwise"] / _common.median(walls["stepwise"])
+            fused_rows.append(
+                {
+                    "configuration": f"{backbone}/b{batch}",
+                    "backbone": backbone,
+                    "batch_size": batch,
+                    "new_tokens": length,
+                    "repeats": settings["fused_repeats"],
+                    "fused_tokens_per_s": _common.rounded(fused_tps),
+                    "stepwise_tokens_per_s": _common.rounded(step_tps),
+                    "stepwise_over_fused": _common.rounded(
+                        step_tps / fused_tps, 3
+                    ),
+                    "complete": tokens["fused"] == tokens["stepwise"]
+                    and tokens["fused"] == batch * length,
+                }
+            )
+            logger.info("fused vs stepwise: %s", fused_rows[-1])
+
+    # ------------------------------------------------------------------
+    # Acceptance, plot and JSON.
+    acceptance = _acceptance(rows, overhead, honesty)
+    output = pathlib.Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    combined = InferenceClock.combine(clocks)
+    if args.cycles_json:
+        combined.to_json(args.cycles_json)
+    plot_path = output / "clock.png"
+    _plot(Figure, combined, series, window, plot_path, settings)
+
+    info = _common.manifest(
+        seed,
+        args.quick,
+        models=list(models.values()),
+        settings=settings,
+        weights=(
+            f"fitted for about {settings['fit_seconds']} s (one partial "
+            "epoch, near-random weights); step cost does not depend on them"
+        ),
+    )
+    payload = {
+        "benchmark": "clock",
+        "title": "Inference clock: step time against position",
+        "command": command,
+        "manifest": _common.finish_manifest(info, started),
+        "definitions": {
+            "step_ms@P": (
+                "median step seconds over positions P-w..P+w (w = "
+                f"{window}), clipped where the positions end"
+            ),
+            "ratio_last_first": (
+                f"step_ms@{positions[-1]} / step_ms@{positions[0]}"
+            ),
+            "slope_ms_per_position": "InferenceClock least-squares slope",
+            "ttft/tpot/itl": "InferenceClock.summary() definitions",
+            "tokens_per_second": (
+                "InferenceClock: tokens over prefill + step seconds"
+            ),
+            "overhead_pct": (
+                "median wall with clock / median wall without - 1"
+            ),
+            "cycle_sum_over_wall": (
+                "sum of all recorded cycle seconds of the run / wall time "
+                "of the generate call"
+            ),
+            "fused_vs_stepwise": "tokens / median wall of generate",
+        },
+        "rows": rows,
+        "overhead": overhead,
+        "honesty": honesty,
+        "fused_vs_stepwise": fused_rows,
+        "acceptance": acceptance,
+        "plot": plot_path.name,
+        "series": series,
+    }
+    _common.write_json(output / "clock.json", payload)
+    _report(rows, overhead, honesty, fused_rows, acceptance)
+    return payload
+
+
+def _ms(seconds):
+    return None if seconds is None else seconds * 1e3
+
+
+def _run_e2e(frame):
+    return float((frame["start"] + frame["seconds"]).max())
+
+
+def _acceptance(rows, overhead, honesty):
+    cached = [r for r in rows if r["cache"]]
+    uncached = [r for r in rows if not r["cache"]]
+
+    def flat(r):
+        ratio = r["ratio_last_first"]
+        return ratio is not None and max(ratio, 1 / ratio) <= 1.3
+
+    def growing(r):
+        ratio = r["ratio_last_first"]
+        slope = r["slope_ms_per_position"]
+        return ratio is not None and ratio > 1.3 and slope > 0
+
+    return {
+        "cached_flat_within_1.3x": all(flat(r) for r in cached),
+        "uncached_growing": all(growing(r) for r in uncached),
+        "clock_overhead_le_2pct": all(o["overhead_pct"] <= 2 for o in overhead),
+        "cycle_sum_within_5pct_of_wall": all(
+            h["median_cycle_sum_over_wall"] >= 0.95 for h in honesty
+        ),
+        "complete_runs": all(r["complete"] for r in rows),
+    }
+
+
+def _plot(Figure, combined, series, window, path, settings):
+    """Raw (the clock's own plot) and smoothed step time vs position."""
+    fig = Figure(figsize=(13, 5), layout="constrained")
+    raw, smooth = fig.subplots(1, 2, sharey=True)
+    combined.plot(ax=raw)
+    raw.set_yscale("log")
+    raw.set_title("InferenceClock.plot(): mean step time per position")
+    raw.legend(fontsize=7)
+    for label, data in series.items():
+        ys = _common.rolling_median(data["position"], data["step_ms"], window)
+        style = "-" if "/stepwise/" in label else "--"
+        smooth.plot(data["position"], ys, style, label=label)
+    smooth.set_yscale("log")
+    smooth.set_xlabel("position (index of the token produced)")
+    smooth.set_title(
+        f"rolling median over {2 * window + 1} positions "
+        "(solid: cached, dashed: uncached)"
+    )
+    smooth.grid(True, which="both", alpha=0.3)
+    smooth.legend(fontsize=7)
+    fig.suptitle(
+        "Decoding step time vs position (greedy, 8-token prompt, up to "
+        f"position {settings['max_position']})"
+    )
+    fig.savefig(path)
+    logger.info("wrote %s", path)
+
+
+def _report(rows, overhead, honesty, fused_rows, acceptance):
+    def show(title, items, keys=None):
+        print(f"\n{title}")
+        if not items:
+            return
+        keys = keys or list(items[0])
+        print(" | ".join(keys))
+        for item in items:
+            print(" | ".join(str(item.get(k)) for k in keys))
+
+    show("Step time against position", rows)
+    show("Clock overhead", overhead)
+    show("Honesty (cycle sum vs wall)", honesty)
+    show("Stepwise vs fused", fused_rows)
+    print("\nAcceptance:", acceptance)
+
+
+if __name__ == "__main__":
+    main()

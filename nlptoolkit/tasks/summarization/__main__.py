@@ -1,0 +1,285 @@
+"""``python -m nlptoolkit.tasks.summarization [train|evaluate|summarize]``
+
+With no subcommand, trains a Transformer summarizer on DialogSum.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+import pandas as pd
+
+from nlptoolkit import cli
+
+logger = logging.getLogger("nlptoolkit")
+DEFAULT_DATASET = "dialogsum"
+EXAMPLES = 20
+
+
+def _add_data_columns(parser):
+    parser.add_argument("--document-column", default="document")
+    parser.add_argument("--summary-column", default="summary")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m nlptoolkit.tasks.summarization",
+        description="Train, evaluate and run an abstractive summarizer.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    train = sub.add_parser("train", help="train, evaluate vs Lead-3, save")
+    cli.add_common_train_arguments(train, DEFAULT_DATASET)
+    train.set_defaults(backbone="transformer")
+    _add_data_columns(train)
+    train.add_argument("--tokenizer", default="word", help="word | wordpiece")
+    train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
+    train.add_argument("--sequence-length", type=cli.positive_int, default=256)
+    train.add_argument("--summary-length", type=cli.positive_int, default=64)
+    train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
+    train.add_argument(
+        "--intermediate-dim", type=cli.positive_int, default=None
+    )
+    train.add_argument("--num-layers", type=cli.positive_int, default=None)
+    train.add_argument("--num-heads", type=cli.positive_int, default=None)
+    train.add_argument(
+        "--max-minutes",
+        type=float,
+        default=5.0,
+        help="stop training after this long (default 5)",
+    )
+    train.add_argument(
+        "--sampler", default="greedy", help="for the test summaries"
+    )
+    train.add_argument("--num-beams", type=cli.positive_int, default=4)
+
+    evaluate = sub.add_parser("evaluate", help="ROUGE vs Lead-3 of a model")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--dataset", default=DEFAULT_DATASET)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--test-file", default=None)
+    evaluate.add_argument("--max-examples", type=cli.positive_int, default=None)
+    evaluate.add_argument("--sampler", default="greedy")
+    evaluate.add_argument("--num-beams", type=cli.positive_int, default=4)
+    _add_data_columns(evaluate)
+
+    summarize = sub.add_parser("summarize", help="summarize a file or text")
+    summarize.add_argument("--model", required=True)
+    summarize.add_argument(
+        "input",
+        help="a .txt file (one document), a CSV/TSV/JSONL file "
+        "(--document-column), or the text itself",
+    )
+    summarize.add_argument("--document-column", default="document")
+    summarize.add_argument("--max-length", type=cli.positive_int, default=None)
+    summarize.add_argument("--sampler", default="beam")
+    summarize.add_argument("--num-beams", type=cli.positive_int, default=4)
+    summarize.add_argument(
+        "--decode", default="fused", help="fused | stepwise | uncached"
+    )
+    return parser
+
+
+def _pairs(args, split):
+    """(documents, references) for a split; references may be lists."""
+    from nlptoolkit import datasets
+
+    name = "train_file" if split == "train" else "test_file"
+    path = getattr(args, name, None)
+    if path:
+        frame = datasets.read_file(
+            path,
+            columns={
+                "document": args.document_column,
+                "summary": args.summary_column,
+            },
+        )
+        if args.max_examples:
+            frame = frame.head(args.max_examples)
+        summaries = frame["summary"].tolist()
+        return frame["document"].tolist(), summaries, summaries
+    frame = datasets.load(args.dataset, split, max_examples=args.max_examples)
+    summaries = frame["summary"].tolist()
+    references = (
+        frame["references"].tolist()
+        if "references" in frame.columns
+        else summaries
+    )
+    return frame["document"].tolist(), summaries, references
+
+
+def train_command(args):
+    import nlptoolkit
+    from nlptoolkit.metrics import plot_history
+    from nlptoolkit.tasks.classification.cli import manifest
+
+    args.dataset = args.dataset or DEFAULT_DATASET
+    if args.test_file and not args.train_file:
+        raise cli.UserError("--test-file needs --train-file as well")
+    documents, summaries, _ = _pairs(args, "train")
+    test_docs, test_sums, test_refs = _pairs(args, "test")
+    # Validation loss from the dataset's validation split (the test file
+    # when training from files); nothing is selected on it.
+    if args.train_file:
+        val_docs, val_sums = test_docs, test_sums
+    else:
+        val_docs, val_sums, _ = _pairs(args, "validation")
+    kwargs = {
+        "tokenizer": args.tokenizer,
+        "sequence_length": args.sequence_length,
+        "summary_length": args.summary_length,
+    }
+    for name in (
+        "vocabulary_size",
+        "hidden_dim",
+        "intermediate_dim",
+        "num_layers",
+        "num_heads",
+    ):
+        if getattr(args, name):
+            kwargs[name] = getattr(args, name)
+    model = nlptoolkit.Summarizer(args.backbone, seed=args.seed, **kwargs)
+    history = model.fit(
+        documents,
+        summaries,
+        validation_data=(val_docs, val_sums),
+        epochs=args.epochs or 100,
+        batch_size=args.batch_size,
+        max_seconds=args.max_minutes * 60,
+        verbose=cli.keras_verbose(),
+    )
+    predictions = model.summarize(
+        test_docs,
+        sampler=args.sampler,
+        num_beams=args.num_beams,
+        batch_size=max(args.batch_size, 32),
+    )
+    from nlptoolkit.baselines import lead_k
+    from nlptoolkit.metrics import rouge
+
+    metrics = rouge(predictions, test_refs)
+    baseline = rouge(lead_k(test_docs, k=3), test_refs)
+    metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
+    metrics.update(
+        {
+            "train_seconds": model.train_seconds,
+            "epochs_run": len(history.epoch),
+            "baseline": "Lead-3",
+            "test_examples": len(test_docs),
+            "references_per_example": (
+                len(test_refs[0]) if isinstance(test_refs[0], list) else 1
+            ),
+            "sampler": args.sampler,
+            "dataset": args.dataset
+            if not args.train_file
+            else os.path.basename(args.train_file),
+            "backbone": model.backbone_name,
+            "seed": args.seed,
+            "parameters": model.count_params,
+            "config": model.get_config(),
+            "manifest": manifest(args.seed, args.dataset),
+        }
+    )
+    output = args.output or os.path.join(
+        "runs", f"summarization-{args.dataset}-{model.backbone_name}"
+    )
+    with cli.atomic_output_dir(output) as tmp:
+        model.save(os.path.join(tmp, "model.keras"))
+        cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
+        pd.DataFrame(history.history).rename_axis("epoch").to_csv(
+            os.path.join(tmp, "history.csv")
+        )
+        plot_history(history.history, os.path.join(tmp, "learning_curves.png"))
+        with open(
+            os.path.join(tmp, "examples.jsonl"), "w", encoding="utf-8"
+        ) as handle:
+            for document, reference, prediction in list(
+                zip(test_docs, test_refs, predictions, strict=True)
+            )[:EXAMPLES]:
+                record = {
+                    "document": document,
+                    "reference": reference,
+                    "prediction": prediction,
+                }
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    rows = [
+        [key, f"{metrics[key]:.2f}", f"{metrics['baseline_' + key]:.2f}"]
+        for key in ("rouge1", "rouge2", "rougeL")
+    ]
+    print(f"\ntest, {model.backbone_name} vs Lead-3 (ROUGE F1 %):")
+    print(cli.format_table(rows, ["metric", "model", "Lead-3"]))
+    print(f"\nwrote {output}/")
+    return 0
+
+
+def evaluate_command(args):
+    import nlptoolkit
+
+    model = nlptoolkit.load(args.model)
+    if args.test_file:
+        documents, _, references = _pairs(args, "test")
+    else:
+        documents, _, references = _pairs(args, args.split)
+    metrics = model.evaluate(
+        documents, references, sampler=args.sampler, num_beams=args.num_beams
+    )
+    rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
+    print(cli.format_table(rows, ["metric", "value"]))
+    return 0
+
+
+def _documents(args):
+    from nlptoolkit import datasets
+
+    text = args.input
+    if text.endswith((".csv", ".tsv", ".jsonl")):
+        frame = datasets.read_file(
+            text, columns={"document": args.document_column}
+        )
+        return frame["document"].tolist()
+    if text.endswith(".txt"):
+        if not os.path.isfile(text):
+            raise FileNotFoundError(f"No such file: {text!r}")
+        with open(text, encoding="utf-8") as handle:
+            return [handle.read()]
+    if os.path.isfile(text):
+        with open(text, encoding="utf-8") as handle:
+            return [handle.read()]
+    return [text]
+
+
+def summarize_command(args):
+    import nlptoolkit
+
+    model = nlptoolkit.load(args.model)
+    summaries = model.summarize(
+        _documents(args),
+        max_length=args.max_length,
+        sampler=args.sampler,
+        num_beams=args.num_beams,
+        decode=args.decode,
+    )
+    print("\n".join(summaries))
+    return 0
+
+
+def _main(argv):
+    cli.configure_logging()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["train", *(argv or [])])
+    if args.command == "train":
+        return train_command(args)
+    if args.command == "evaluate":
+        return evaluate_command(args)
+    return summarize_command(args)
+
+
+def main(argv=None):
+    return cli.run(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

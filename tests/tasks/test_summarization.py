@@ -1,0 +1,162 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import TINY
+
+import nlptoolkit
+
+DOCUMENTS = [
+    "#Person1#: can i book a room for two nights ? #Person2#: sure .",
+    "#Person1#: did you see the game ? #Person2#: yes , we won .",
+    "#Person1#: where is the station ? #Person2#: turn left here .",
+    "#Person1#: i want a refund . #Person2#: show me the receipt .",
+    "#Person1#: is dinner ready ? #Person2#: in ten minutes , dear .",
+    "#Person1#: my car broke down . #Person2#: call a mechanic .",
+] * 2
+SUMMARIES = [
+    "#Person1# books a room for two nights .",
+    "#Person2# says they won the game .",
+    "#Person2# shows #Person1# the way to the station .",
+    "#Person1# wants a refund .",
+    "dinner will be ready in ten minutes .",
+    "#Person2# tells #Person1# to call a mechanic .",
+] * 2
+SIZES = {**TINY, "sequence_length": 24, "summary_length": 12}
+
+
+def tiny_summarizer(backbone, **kwargs):
+    return nlptoolkit.Summarizer(backbone, seed=0, **{**SIZES, **kwargs})
+
+
+@pytest.fixture(scope="module", params=["lstm", "transformer"])
+def trained(request):
+    model = tiny_summarizer(request.param)
+    model.fit(DOCUMENTS, SUMMARIES, epochs=2, batch_size=4, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("backbone", ["lstm", "transformer"])
+def test_shared_task_test(task_test, tmp_path, backbone):
+    task = task_test(
+        nlptoolkit.Summarizer,
+        (DOCUMENTS, SUMMARIES),
+        DOCUMENTS[:3],
+        tmp_path,
+        backbone=backbone,
+        **SIZES,
+    )
+    assert task.predict(DOCUMENTS[:3]).shape == (3, SIZES["summary_length"])
+    logits = task.predict(DOCUMENTS[:3], SUMMARIES[:3])
+    assert logits.shape[:2] == (3, SIZES["summary_length"])
+
+
+def test_greedy_is_identical_across_decode_paths(trained):
+    outputs = {
+        decode: trained.summarize(
+            DOCUMENTS[:4], max_length=8, sampler="greedy", decode=decode
+        )
+        for decode in ("fused", "stepwise", "uncached")
+    }
+    assert outputs["fused"] == outputs["stepwise"] == outputs["uncached"]
+    assert all(isinstance(text, str) for text in outputs["fused"])
+
+
+def test_beam_and_evaluate(trained, tmp_path):
+    beams = trained.summarize(DOCUMENTS[:3], max_length=6, num_beams=2)
+    assert len(beams) == 3
+    greedy_beam = trained.summarize(DOCUMENTS[:3], max_length=6, num_beams=1)
+    greedy = trained.summarize(DOCUMENTS[:3], max_length=6, sampler="greedy")
+    assert greedy_beam == greedy
+    with pytest.raises(ValueError, match="fused"):
+        trained.summarize(DOCUMENTS[:2], decode="stepwise")
+    references = [[s, "another reference"] for s in SUMMARIES]
+    result = trained.evaluate(DOCUMENTS, references)
+    for key in ("rouge1", "rouge2", "rougeL"):
+        assert 0 <= result[key] <= 100
+        assert 0 < result[f"baseline_{key}"] <= 100
+    assert "loss" in trained.evaluate(DOCUMENTS[:4], SUMMARIES[:4])
+    path = tmp_path / "summarizer.keras"
+    trained.save(path)
+    loaded = nlptoolkit.load(path)
+    assert type(loaded) is nlptoolkit.Summarizer
+    assert loaded.summarize(DOCUMENTS[:3], max_length=6, num_beams=2) == beams
+
+
+def test_bad_input(trained):
+    with pytest.raises(TypeError, match=r"\[document\]"):
+        trained.summarize(DOCUMENTS[0])
+    with pytest.raises(ValueError, match="empty"):
+        trained.summarize([])
+    with pytest.raises(ValueError, match=r"documents\[1\]"):
+        trained.summarize(["a text", "  "])
+    with pytest.raises(ValueError, match="same length"):
+        trained.fit(DOCUMENTS, SUMMARIES[:-1], verbose=0)
+    with pytest.raises(ValueError, match=r"summaries\[2\]"):
+        trained.fit(DOCUMENTS[:3], ["a", "b", ""], verbose=0)
+    with pytest.raises(TypeError, match="single string"):
+        trained.fit(DOCUMENTS[:1], "one summary", verbose=0)
+    with pytest.raises(ValueError, match="num_beams=0"):
+        trained.summarize(DOCUMENTS[:1], num_beams=0)
+    with pytest.raises(ValueError, match="decode="):
+        trained.summarize(DOCUMENTS[:1], sampler="greedy", decode="fast")
+    with pytest.raises(ValueError, match="not been trained"):
+        tiny_summarizer("lstm").summarize(DOCUMENTS[:1])
+    with pytest.raises(ValueError, match="summary_length"):
+        tiny_summarizer("lstm", summary_length=1)
+
+
+def test_transformer_max_length_is_bounded():
+    model = tiny_summarizer("transformer")
+    model.fit(DOCUMENTS, SUMMARIES, epochs=1, batch_size=8, verbose=0)
+    with pytest.raises(ValueError, match="max_length <= 12"):
+        model.summarize(DOCUMENTS[:1], max_length=13)
+
+
+def test_cli_train_evaluate_summarize(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "nlptoolkit.tasks.summarization"]
+    sizes = [
+        "--hidden-dim", "8", "--intermediate-dim", "16", "--num-layers",
+        "1", "--num-heads", "2", "--vocabulary-size", "200",
+        "--sequence-length", "32", "--summary-length", "8",
+    ]  # fmt: skip
+    train = subprocess.run(
+        [*command, "train", "--max-examples", "40", "--epochs", "1",
+         "--batch-size", "16", "--output", str(out), *sizes],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-2000:]
+    names = {
+        "model.keras",
+        "metrics.json",
+        "history.csv",
+        "learning_curves.png",
+        "examples.jsonl",
+    }
+    assert names <= set(os.listdir(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("rouge1", "rouge2", "rougeL", "train_seconds"):
+        assert key in metrics
+        assert f"baseline_{key}" in metrics or key == "train_seconds"
+    lines = (out / "examples.jsonl").read_text().splitlines()
+    assert len(lines) == 20
+    assert set(json.loads(lines[0])) == {"document", "reference", "prediction"}
+
+    summarize = subprocess.run(
+        [*command, "summarize", "--model", str(out / "model.keras"),
+         "--sampler", "greedy", "#Person1#: hello . #Person2#: hi ."],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert summarize.returncode == 0, summarize.stderr[-2000:]
+
+    bad = subprocess.run(
+        [*command, "summarize", "--model", str(tmp_path / "missing.keras"),
+         "text"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
