@@ -148,10 +148,13 @@ def test_cli_train_evaluate_summarize(tmp_path):
 
     summarize = subprocess.run(
         [*command, "summarize", "--model", str(out / "model.keras"),
-         "--sampler", "greedy", "#Person1#: hello . #Person2#: hi ."],
+         "--sampler", "greedy", "--decode", "stepwise", "--clock",
+         str(tmp_path / "clock"), "#Person1#: hello . #Person2#: hi ."],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert summarize.returncode == 0, summarize.stderr[-2000:]
+    clock_files = {p.name for p in (tmp_path / "clock").iterdir()}
+    assert clock_files == {"clock.csv", "clock.json", "clock.png"}
 
     bad = subprocess.run(
         [*command, "summarize", "--model", str(tmp_path / "missing.keras"),

@@ -78,6 +78,7 @@ def build_parser():
     summarize.add_argument(
         "--decode", default="fused", help="fused | stepwise | uncached"
     )
+    cli.add_clock_argument(summarize)
     return parser
 
 
@@ -253,14 +254,22 @@ def summarize_command(args):
     import nlptoolkit
 
     model = nlptoolkit.load(args.model)
+    callbacks = []
+    if args.clock:
+        from nlptoolkit.callbacks import InferenceClock
+
+        callbacks.append(InferenceClock())
     summaries = model.summarize(
         _documents(args),
         max_length=args.max_length,
         sampler=args.sampler,
         num_beams=args.num_beams,
         decode=args.decode,
+        callbacks=callbacks,
     )
     print("\n".join(summaries))
+    if callbacks:
+        cli.write_clock(callbacks[0], args.clock)
     return 0
 
 
