@@ -39,6 +39,7 @@ import _common  # noqa: E402
 logger = logging.getLogger("benchmarks.clock")
 
 PROMPT_CHARS = 7  # + [BOS] = an 8-token prompt; the first token is at 8.
+PRIMER_TOKENS = 16
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
@@ -108,6 +109,13 @@ def parse_args(argv):
         help="interleaved runs of each cached configuration",
     )
     parser.add_argument(
+        "--uncached-probe-batches",
+        help=(
+            "comma-separated batch sizes whose uncached curve is measured "
+            "with probes (default: 32 in the full run, none with --quick)"
+        ),
+    )
+    parser.add_argument(
         "--uncached-full",
         action="store_true",
         help=(
@@ -131,8 +139,8 @@ def parse_args(argv):
     for key in settings:
         value = getattr(args, key, None)
         if value is not None:
-            if key == "positions":
-                value = [int(v) for v in value.split(",")]
+            if key in ("positions", "uncached_probe_batches"):
+                value = [int(v) for v in value.split(",") if v.strip()]
             settings[key] = value
     settings["batch_sizes"] = [int(v) for v in args.batch_sizes.split(",")]
     if args.uncached_full:
@@ -237,6 +245,14 @@ def main(argv=None):
         for batch in settings["batch_sizes"]
     ]
     probe_batches = set(settings["uncached_probe_batches"])
+    probe_positions = sorted(
+        p
+        for p in set(positions)
+        | {32}
+        | set(range(64, settings["max_position"] + 1, 64))
+        if window + 3 <= p <= settings["max_position"]
+    )
+    settings["uncached_probe_positions"] = probe_positions
 
     def method(decode, batch):
         if decode == "uncached" and batch in probe_batches:
@@ -264,16 +280,21 @@ def main(argv=None):
             # An uncached step at position p recomputes the p tokens before
             # it, wherever they came from: a prompt of p - w - 2 characters
             # (+ [BOS]) and 2w + 2 new tokens time positions p-w..p+w.
-            for p in positions:
+            for p in probe_positions:
                 texts = _common.make_prompts(
                     corpus, batch, p - window - 2, seed + p
                 )
+                generate(backbone, batch, decode, 1, texts=texts)  # primer
                 clock = InferenceClock(label=label)
                 wall = generate(
                     backbone, batch, decode, 2 * window + 2, clock, texts
                 )
                 entries.append((clock, wall))
         else:
+            # A short primer of the same configuration right before: after
+            # an idle spell or another workload the first steps run slower
+            # (cold threads and caches), which is not a cost of position.
+            generate(backbone, batch, decode, PRIMER_TOKENS)
             clock = InferenceClock(label=label)
             wall = generate(
                 backbone, batch, decode, settings["max_length"], clock
@@ -289,9 +310,11 @@ def main(argv=None):
         how = method(decode, batch)
         entries = runs[label]
         clocks += [clock for clock, _ in entries]
-        ratios, walls = [], []
+        ratios, e2e_ratios, walls = [], [], []
         for clock, wall in entries:
-            ratios.append(float(clock.to_dataframe()["seconds"].sum()) / wall)
+            run_frame = clock.to_dataframe()
+            ratios.append(float(run_frame["seconds"].sum()) / wall)
+            e2e_ratios.append(_run_e2e(run_frame) / wall)
             walls.append(wall)
         clock = InferenceClock.combine([c for c, _ in entries])
         frame = clock.to_dataframe()
@@ -303,7 +326,7 @@ def main(argv=None):
         first, last = table[positions[0]], table[positions[-1]]
         tokens = int(frame["tokens"].sum())
         if how == "probe":
-            expected = batch * (2 * window + 2) * len(positions)
+            expected = batch * (2 * window + 2) * len(probe_positions)
         else:
             expected = batch * settings["max_length"] * len(entries)
         row = {
@@ -345,6 +368,9 @@ def main(argv=None):
                         _common.median(ratios)
                     ),
                     "min_cycle_sum_over_wall": _common.rounded(min(ratios)),
+                    "median_e2e_over_wall": _common.rounded(
+                        _common.median(e2e_ratios)
+                    ),
                 }
             )
         by_position = steps.groupby("position")["seconds"].median()
@@ -485,6 +511,19 @@ def main(argv=None):
                 "sum of all recorded cycle seconds of the run / wall time "
                 "of the generate call"
             ),
+            "e2e_over_wall": (
+                "clock's run start to last cycle end (includes host time "
+                "between cycles) / wall time of the generate call"
+            ),
+            "primer": (
+                f"each measured run follows a {PRIMER_TOKENS}-token run of "
+                "the same configuration (probes: a 1-token run)"
+            ),
+            "probe": (
+                "uncached step time at position p measured from a prompt of "
+                "p-w-1 tokens and 2w+2 new tokens (positions p-w..p+w), at "
+                "each of settings.uncached_probe_positions"
+            ),
             "fused_vs_stepwise": "tokens / median wall of generate",
         },
         "rows": rows,
@@ -541,9 +580,20 @@ def _plot(Figure, combined, series, window, path, settings):
     raw.set_title("InferenceClock.plot(): mean step time per position")
     raw.legend(fontsize=7)
     for label, data in series.items():
-        ys = _common.rolling_median(data["position"], data["step_ms"], window)
         style = "-" if "/stepwise/" in label else "--"
-        smooth.plot(data["position"], ys, style, label=label)
+        if data["method"] == "probe":
+            xs = settings["uncached_probe_positions"]
+            ys = [
+                _common.window_median(
+                    data["position"], data["step_ms"], x, window
+                )
+                for x in xs
+            ]
+            smooth.plot(xs, ys, style, marker="o", label=f"{label} (probes)")
+        else:
+            xs = data["position"]
+            ys = _common.rolling_median(xs, data["step_ms"], window)
+            smooth.plot(xs, ys, style, label=label)
     smooth.set_yscale("log")
     smooth.set_xlabel("position (index of the token produced)")
     smooth.set_title(

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -191,6 +192,61 @@ class Task:
         one ``.keras`` file, atomically."""
         atomic_save_model(self._require_model(), path)
         logger.info("Saved %s to %s", type(self).__name__, path)
+
+    def _train(
+        self,
+        x,
+        y,
+        validation=None,
+        epochs=1,
+        batch_size=32,
+        callbacks=None,
+        verbose="auto",
+        max_seconds=None,
+        early_stopping_monitor=None,
+    ):
+        """What every task's ``fit`` ends with: assemble the callbacks,
+        run ``model.fit`` on arrays, time it. Returns the ``History``.
+
+        ``early_stopping_monitor`` (e.g. ``"val_accuracy"``) keeps the best
+        validation epoch's weights when validation data is given.
+        """
+        from nlptoolkit.callbacks import TimeLimit
+
+        for name, value in [("epochs", epochs), ("batch_size", batch_size)]:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or (value < 1)
+            ):
+                raise ValueError(
+                    f"`{name}` must be a positive integer. Received: "
+                    f"{name}={value!r}."
+                )
+        callbacks = list(callbacks or [])
+        if max_seconds is not None:
+            callbacks.append(TimeLimit(max_seconds))
+        if validation is not None and early_stopping_monitor:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=early_stopping_monitor,
+                    patience=2,
+                    restore_best_weights=True,
+                )
+            )
+        start = time.perf_counter()
+        self.history = self.model.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=True,
+        )
+        self.train_seconds = time.perf_counter() - start
+        return self.history
 
     def encode(self, texts, sequence_length=None):
         """Raw strings -> numpy token ids ``(batch, sequence_length)``."""

@@ -1,7 +1,6 @@
 """TextClassifier: raw strings in, class probabilities and label names out."""
 
 import logging
-import time
 
 import keras
 import numpy as np
@@ -191,6 +190,7 @@ class TextClassifier(Task):
         callbacks=None,
         verbose="auto",
         early_stopping=True,
+        max_seconds=None,
     ):
         """Train on raw texts and labels; returns the Keras ``History``.
 
@@ -200,16 +200,6 @@ class TextClassifier(Task):
         weights of the best validation epoch are kept.
         """
         texts, labels = as_texts_and_labels(texts, labels)
-        for name, value in [("epochs", epochs), ("batch_size", batch_size)]:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or (value < 1)
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: "
-                    f"{name}={value!r}."
-                )
         set_seed(self.seed)
         if self.model is None:
             self._learn_labels(labels)
@@ -218,7 +208,6 @@ class TextClassifier(Task):
         x = self.encode(texts)
         y = self._label_ids(labels)
         validation = None
-        callbacks = list(callbacks or [])
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -235,27 +224,17 @@ class TextClassifier(Task):
                 self.encode(val_texts),
                 self._label_ids(val_labels, "validation labels"),
             )
-            if early_stopping:
-                callbacks.append(
-                    keras.callbacks.EarlyStopping(
-                        monitor="val_accuracy",
-                        patience=2,
-                        restore_best_weights=True,
-                    )
-                )
-        start = time.perf_counter()
-        self.history = self.model.fit(
+        return self._train(
             x,
             y,
-            validation_data=validation,
+            validation,
             epochs=epochs,
             batch_size=batch_size,
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=True,
+            max_seconds=max_seconds,
+            early_stopping_monitor="val_accuracy" if early_stopping else None,
         )
-        self.train_seconds = time.perf_counter() - start
-        return self.history
 
     def predict(self, texts, batch_size=64, callbacks=None, verbose=0):
         """Class probabilities, shape ``(len(texts), num_classes)``."""

@@ -2,7 +2,6 @@
 
 import logging
 import math
-import time
 
 import keras
 import numpy as np
@@ -26,23 +25,6 @@ from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
 
 logger = logging.getLogger(__name__)
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stop training once ``seconds`` have passed (checked every batch)."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.stopped_early = False
-
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self._start > self.seconds:
-            self.model.stop_training = True
-            self.stopped_early = True
 
 
 def _as_corpus(texts):
@@ -202,23 +184,17 @@ class TextGenerator(Task):
                 _as_corpus(validation_data), self.params["sequence_length"]
             )
             validation = (val_x, val_y)
-        callbacks = list(callbacks or [])
-        if max_seconds is not None:
-            callbacks.append(TimeLimit(max_seconds))
-        start = time.perf_counter()
-        self.history = self.model.fit(
+        self._decoder = None
+        return self._train(
             x,
             y,
-            validation_data=validation,
+            validation,
             epochs=epochs,
             batch_size=batch_size,
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=True,
+            max_seconds=max_seconds,
         )
-        self.train_seconds = time.perf_counter() - start
-        self._decoder = None
-        return self.history
 
     def evaluate(self, texts, batch_size=64):
         """``loss`` (nats/token), ``perplexity`` and, for the char

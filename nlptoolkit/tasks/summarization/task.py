@@ -1,7 +1,6 @@
 """Summarizer: an encoder-decoder with cross-attention, cached decoding."""
 
 import logging
-import time
 
 import keras
 import numpy as np
@@ -20,7 +19,6 @@ from nlptoolkit.preprocessing import EOS_ID
 from nlptoolkit.preprocessing import PAD_ID
 from nlptoolkit.preprocessing import Tokenizer
 from nlptoolkit.preprocessing import as_texts
-from nlptoolkit.tasks.generation.task import TimeLimit
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
@@ -338,23 +336,17 @@ class Summarizer(Task):
                 )
             val_docs, val_sums = _check_pairs(*validation_data)
             validation = self._arrays(val_docs, val_sums)
-        callbacks = list(callbacks or [])
-        if max_seconds is not None:
-            callbacks.append(TimeLimit(max_seconds))
-        start = time.perf_counter()
-        self.history = self.model.fit(
+        self._decoder = None
+        return self._train(
             x,
             y,
-            validation_data=validation,
+            validation,
             epochs=epochs,
             batch_size=batch_size,
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=True,
+            max_seconds=max_seconds,
         )
-        self.train_seconds = time.perf_counter() - start
-        self._decoder = None
-        return self.history
 
     def predict(
         self,
