@@ -173,6 +173,24 @@ def keras_verbose():
     return 1 if sys.stderr.isatty() else 2
 
 
+def make_main(build_parser, commands):
+    """A task CLI's ``main(argv)``: parse, dispatch to ``commands[name]``
+    (no subcommand means ``train``), and turn user errors into exit 2."""
+
+    def _main(argv):
+        configure_logging()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["train", *(argv or [])])
+        return commands[args.command](args)
+
+    def main(argv=None):
+        return run(_main, argv)
+
+    return main
+
+
 def main(argv=None):
     """``nlptoolkit <task> ...``: the console script, mirrors
     ``python -m nlptoolkit.tasks.<task> ...``."""

@@ -278,20 +278,15 @@ def predict_command(args):
 def make_main(task_class, prog, default_dataset, default_epochs):
     """Build the ``main(argv)`` of a classification-family ``__main__``."""
 
-    def _main(argv):
-        cli.configure_logging()
-        parser = build_parser(prog, default_dataset)
-        args = parser.parse_args(argv)
-        if args.command is None:
-            args = parser.parse_args(["train", *(argv or [])])
-        if args.command == "train":
-            args.dataset = args.dataset or default_dataset
-            return train_command(args, task_class, default_epochs)
-        if args.command == "evaluate":
-            return evaluate_command(args)
-        return predict_command(args)
+    def train(args):
+        args.dataset = args.dataset or default_dataset
+        return train_command(args, task_class, default_epochs)
 
-    def main(argv=None):
-        return cli.run(_main, argv)
-
-    return main
+    return cli.make_main(
+        lambda: build_parser(prog, default_dataset),
+        {
+            "train": train,
+            "evaluate": evaluate_command,
+            "predict": predict_command,
+        },
+    )

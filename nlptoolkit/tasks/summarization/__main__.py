@@ -273,21 +273,14 @@ def summarize_command(args):
     return 0
 
 
-def _main(argv):
-    cli.configure_logging()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["train", *(argv or [])])
-    if args.command == "train":
-        return train_command(args)
-    if args.command == "evaluate":
-        return evaluate_command(args)
-    return summarize_command(args)
-
-
-def main(argv=None):
-    return cli.run(_main, argv)
+main = cli.make_main(
+    build_parser,
+    {
+        "train": train_command,
+        "evaluate": evaluate_command,
+        "summarize": summarize_command,
+    },
+)
 
 
 if __name__ == "__main__":
