@@ -90,7 +90,10 @@ class Decoder:
         return self.adapter.prefill(tokens, encoder_inputs)
 
     def _functions(self, sampler):
-        key = sampler_key(sampler) + (id(sampler),)
+        """Compiled functions for a sampler's settings (traced once per
+        settings, not per call: a new sampler object with the same
+        settings reuses them, and the first object's state)."""
+        key = sampler_key(sampler)
         if key not in self._compiled:
             adapter = self.adapter
 
@@ -126,6 +129,7 @@ class Decoder:
                 return self._choose(sampler, logits, token_ids, index, mask)
 
             self._compiled[key] = {
+                "sampler": sampler,
                 "fused_python": fused,
                 "step": _compile(step),
                 "uncached": _compile(uncached),
@@ -148,6 +152,63 @@ class Decoder:
         if tokens.shape[1] == 0:
             return self.adapter.empty_cache(tokens.shape[0])
         return self._prefill(tokens)
+
+    def fused_graph(
+        self,
+        token_ids,
+        start,
+        mask,
+        sampler,
+        stop_token_ids=(),
+        encoder_inputs=None,
+    ):
+        """The fused path on tensors, for use inside a traced function.
+
+        What ``generate(..., decode="fused")`` runs (prefill, then the
+        sampler's ``while_loop``) without host round trips or callbacks;
+        ``token_ids``, ``start`` and ``mask`` may be symbolic, and the
+        filled token tensor is returned. ``Task.export`` traces it into
+        a SavedModel.
+
+        Example:
+        >>> import numpy as np
+        >>> import tensorflow as tf
+        >>> import nlptoolkit
+        >>> from nlptoolkit.decoding import Decoder, adapter_for, make_sampler
+        >>> backbone = nlptoolkit.backbones.LSTMBackbone(
+        ...     vocabulary_size=20, hidden_dim=8, bidirectional=False)
+        >>> head = nlptoolkit.heads.LanguageModelHead(20)
+        >>> decoder = Decoder(adapter_for(backbone, head))
+        >>> ids = np.array([[2, 5, 0, 0]], "int32")
+        >>> run = tf.function(lambda ids: decoder.fused_graph(
+        ...     ids, 2, ids != 0, make_sampler("greedy")))
+        >>> tuple(run(ids).shape)
+        (1, 4)
+        """
+        adapter = self.adapter
+        stop = tuple(stop_token_ids) if stop_token_ids else None
+        if encoder_inputs is not None:
+            cache = adapter.prefill(
+                adapter.prefill_tokens(token_ids, start), encoder_inputs
+            )
+        elif hasattr(adapter, "empty_cache"):
+            # A state-carrying adapter may have no tokens to prefill.
+            tokens = adapter.prefill_tokens(token_ids, start)
+            cache = ops.cond(
+                ops.shape(tokens)[1] > 0,
+                lambda: adapter.prefill(tokens),
+                lambda: adapter.empty_cache(ops.shape(tokens)[0]),
+            )
+        else:
+            cache = adapter.prefill(adapter.prefill_tokens(token_ids, start))
+        return sampler(
+            next=adapter.next,
+            prompt=token_ids,
+            cache=cache,
+            index=start,
+            mask=mask,
+            stop_token_ids=stop,
+        )
 
     # ------------------------------------------------------------- loops
     def generate(
@@ -176,7 +237,10 @@ class Decoder:
         mask = np.asarray(mask, dtype=bool)
         batch_size, length = token_ids.shape
         key, functions = self._functions(sampler)
-        reset_seed(sampler, self._seed_states[key])
+        # A seeded sampler starts from its seed on every call (same seed,
+        # same text); an unseeded one carries on with its random stream.
+        if getattr(functions["sampler"], "seed", None) is not None:
+            reset_seed(functions["sampler"], self._seed_states[key])
         logs = {
             "batch_size": int(batch_size),
             "prompt_length": int(start),
