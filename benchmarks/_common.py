@@ -14,7 +14,6 @@ import pathlib
 import platform
 import shlex
 import statistics
-import sys
 import tempfile
 import time
 
@@ -45,9 +44,22 @@ def setup_environment():
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
-def command_line(argv):
+def set_threads(threads):
+    """Sets TensorFlow's intra- and inter-op threads (0: its default).
+
+    Call before TensorFlow runs any op; recorded in the manifest.
+    """
+    if not threads:
+        return
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def command_line(script, argv):
     """The command that produced a result, as a user would type it."""
-    script = pathlib.Path(sys.argv[0]).resolve()
+    script = pathlib.Path(script).resolve()
     try:
         script = script.relative_to(REPO_ROOT)
     except ValueError:
@@ -142,6 +154,9 @@ def write_json(path, payload):
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(payload, f, indent=1, allow_nan=False)
             f.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -8,6 +8,17 @@ characters) up to position 512 with greedy decoding, on the cached
 (`decode="stepwise"`) and the uncached (`decode="uncached"`) paths, at
 batch 1 and 32. An `InferenceClock` records every cycle.
 
+The uncached path at batch 32 recomputes up to 512 x 32 tokens at every
+step (about 3.5 minutes to reach 512 on this CPU), so by default it is
+measured with probes: a prompt of p - w - 2 characters and 2w + 2 new
+tokens time the steps at positions p - w .. p + w, at p = 16, 32, 64,
+128, 192, ..., 512 (an uncached step at position p recomputes the p
+tokens before it wherever they came from). `--uncached-full` generates
+continuously instead. Every measured run follows a short primer run of the
+same configuration: after an idle spell or other work the first few steps
+run up to 2-3x slower (cold threads and caches), which is not a cost of
+the position.
+
 Written to `benchmarks/results/clock.json` (and `clock.png`):
 
 - `rows`: per configuration, the step time at positions 16, 64, 128, 256
@@ -19,12 +30,15 @@ Written to `benchmarks/results/clock.json` (and `clock.png`):
   alternated, median of repeats; plus the measured cost of the clock's
   hooks per cycle.
 - `honesty`: per measured run, the sum of the recorded cycle seconds
-  against the wall time of the `generate` call measured outside it.
+  (and the clock's start-to-last-token time) against the wall time of the
+  `generate` call measured outside it; `host_gap`: the loop's host time
+  between cycles with and without stop ids.
 - `fused_vs_stepwise`: tokens/s of the fused loop and of the stepwise loop
   (wall time of `generate`), alternated in the same run.
 
-Run `python benchmarks/clock.py` (about 6 minutes on 2 cores) or
-`python benchmarks/clock.py --quick` (about a minute).
+Run `python benchmarks/clock.py` (about 4 minutes on 2 idle cores, 3 of
+CPU time; longer when the machine is shared) or
+`python benchmarks/clock.py --quick` (under a minute).
 """
 
 import argparse
@@ -43,19 +57,21 @@ PRIMER_TOKENS = 16
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
-    "overhead_pairs": 15,
-    "overhead_length": 128,
+    "overhead_pairs": 31,
+    "overhead_length": 64,
+    "gap_repeats": 3,
     "fused_repeats": 5,
     "fused_length": 128,
     "fit_seconds": 3.0,
-    "curve_repeats": 3,
+    "curve_repeats": 2,
     "uncached_probe_batches": [32],
 }
 QUICK = {
     "max_position": 128,
     "positions": [16, 64, 128],
-    "overhead_pairs": 7,
-    "overhead_length": 64,
+    "overhead_pairs": 11,
+    "overhead_length": 32,
+    "gap_repeats": 2,
     "fused_repeats": 3,
     "fused_length": 64,
     "fit_seconds": 2.0,
@@ -74,6 +90,12 @@ def parse_args(argv):
     )
     parser.add_argument("--output", default=str(_common.RESULTS_DIR))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
+    )
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--intermediate-dim", type=int, default=512)
     parser.add_argument("--num-layers", type=int, default=4)
@@ -193,13 +215,18 @@ def hook_cost(InferenceClock, cycles=20_000):
 def main(argv=None):
     args, settings = parse_args(argv)
     _common.setup_environment()
+    _common.set_threads(args.threads)
     started = time.perf_counter()
-    command = _common.command_line(sys.argv[1:] if argv is None else argv)
+    command = _common.command_line(
+        __file__, sys.argv[1:] if argv is None else argv
+    )
 
     import keras_hub
+    import numpy as np
     from matplotlib.figure import Figure
 
     from nlptoolkit.callbacks import InferenceClock
+    from nlptoolkit.preprocessing import BOS_ID
 
     seed = args.seed
     corpus = _common.load_corpus(args.corpus_chars or None)
@@ -310,12 +337,13 @@ def main(argv=None):
         how = method(decode, batch)
         entries = runs[label]
         clocks += [clock for clock, _ in entries]
-        ratios, e2e_ratios, walls = [], [], []
+        ratios, e2e_ratios, walls, gaps = [], [], [], []
         for clock, wall in entries:
             run_frame = clock.to_dataframe()
             ratios.append(float(run_frame["seconds"].sum()) / wall)
             e2e_ratios.append(_run_e2e(run_frame) / wall)
             walls.append(wall)
+            gaps += _host_gaps(run_frame)
         clock = InferenceClock.combine([c for c, _ in entries])
         frame = clock.to_dataframe()
         stats = clock.summary(label)
@@ -371,6 +399,9 @@ def main(argv=None):
                     "median_e2e_over_wall": _common.rounded(
                         _common.median(e2e_ratios)
                     ),
+                    "median_host_gap_us": _common.rounded(
+                        _common.median(gaps) * 1e6
+                    ),
                 }
             )
         by_position = steps.groupby("position")["seconds"].median()
@@ -395,11 +426,14 @@ def main(argv=None):
         batch = settings["batch_sizes"][0]
         generate(backbone, batch, "stepwise", length)  # warm
         with_clock, without = [], []
+        cpu = {True: [], False: []}
         for pair in range(settings["overhead_pairs"]):
             order = (True, False) if pair % 2 == 0 else (False, True)
             for use in order:
                 clock = InferenceClock() if use else None
+                cpu_start = time.process_time()
                 seconds = generate(backbone, batch, "stepwise", length, clock)
+                cpu[use].append(time.process_time() - cpu_start)
                 (with_clock if use else without).append(seconds)
         med_with = _common.median(with_clock)
         med_without = _common.median(without)
@@ -417,13 +451,71 @@ def main(argv=None):
                 "median_paired_overhead_pct": _common.rounded(
                     100 * _common.median(paired), 3
                 ),
+                "cpu_overhead_pct": _common.rounded(
+                    100
+                    * (
+                        _common.median(cpu[True]) / _common.median(cpu[False])
+                        - 1
+                    ),
+                    3,
+                ),
                 "hook_us_per_cycle": _common.rounded(per_cycle * 1e6, 3),
                 "hook_cost_pct": _common.rounded(
                     100 * per_cycle * length / med_without, 3
                 ),
+                "with_clock_s": [round(t, 5) for t in with_clock],
+                "without_clock_s": [round(t, 5) for t in without],
             }
         )
         logger.info("clock overhead: %s", overhead[-1])
+
+    # ------------------------------------------------------------------
+    # 2b. Where the time between cycles goes: the stepwise loop with the
+    # [EOS] stop check that `TextGenerator.generate` always passes, and the
+    # same loop through `decoder.generate` on the same ids without stop ids.
+    host_gap = []
+    batch = settings["batch_sizes"][0]
+    length = settings["overhead_length"]
+    for backbone in settings["backbones"]:
+        generator = generators[backbone]
+        rows_ids = generator.tokenizer.tokenize_ragged(prompts[batch])
+        start = PROMPT_CHARS + 1
+        ids = np.zeros((batch, start + length), dtype="int32")
+        ids[:, 0] = BOS_ID
+        ids[:, 1:start] = np.asarray(rows_ids.to_list(), dtype="int32")
+        mask = np.zeros(ids.shape, dtype=bool)
+        mask[:, :start] = True
+        measured = {"with_stop_ids": [], "without_stop_ids": []}
+        for variant in measured:
+            for repeat in range(settings["gap_repeats"] + 1):
+                clock = InferenceClock()
+                if variant == "with_stop_ids":
+                    generate(backbone, batch, "stepwise", length, clock)
+                else:
+                    generator.decoder.generate(
+                        ids.copy(),
+                        start,
+                        mask,
+                        sampler,
+                        decode="stepwise",
+                        callbacks=[clock],
+                        stop_token_ids=(),
+                    )
+                if repeat:  # the first call of each variant warms up
+                    measured[variant] += _host_gaps(clock.to_dataframe())
+        host_gap.append(
+            {
+                "configuration": f"{backbone}/stepwise/b{batch}",
+                "new_tokens": length,
+                "gap_us_with_stop_ids": _common.rounded(
+                    _common.median(measured["with_stop_ids"]) * 1e6
+                ),
+                "gap_us_without_stop_ids": _common.rounded(
+                    _common.median(measured["without_stop_ids"]) * 1e6
+                ),
+            }
+        )
+        logger.info("host gap: %s", host_gap[-1])
 
     # ------------------------------------------------------------------
     # 3. Stepwise against fused, alternated in this run.
@@ -458,6 +550,9 @@ def main(argv=None):
                     "stepwise_tokens_per_s": _common.rounded(step_tps),
                     "stepwise_over_fused": _common.rounded(
                         step_tps / fused_tps, 3
+                    ),
+                    "stepwise_over_fused_best": _common.rounded(
+                        min(walls["fused"]) / min(walls["stepwise"]), 3
                     ),
                     "complete": tokens["fused"] == tokens["stepwise"]
                     and tokens["fused"] == batch * length,
@@ -507,6 +602,9 @@ def main(argv=None):
             "overhead_pct": (
                 "median wall with clock / median wall without - 1"
             ),
+            "cpu_overhead_pct": (
+                "the same with the process CPU time (time.process_time)"
+            ),
             "cycle_sum_over_wall": (
                 "sum of all recorded cycle seconds of the run / wall time "
                 "of the generate call"
@@ -514,6 +612,10 @@ def main(argv=None):
             "e2e_over_wall": (
                 "clock's run start to last cycle end (includes host time "
                 "between cycles) / wall time of the generate call"
+            ),
+            "host_gap": (
+                "start of a cycle minus the end of the one before, from "
+                "the clock's records: loop work outside every cycle"
             ),
             "primer": (
                 f"each measured run follows a {PRIMER_TOKENS}-token run of "
@@ -529,6 +631,7 @@ def main(argv=None):
         "rows": rows,
         "overhead": overhead,
         "honesty": honesty,
+        "host_gap": host_gap,
         "fused_vs_stepwise": fused_rows,
         "acceptance": acceptance,
         "plot": plot_path.name,
@@ -545,6 +648,15 @@ def _ms(seconds):
 
 def _run_e2e(frame):
     return float((frame["start"] + frame["seconds"]).max())
+
+
+def _host_gaps(frame):
+    """Seconds between the end of a cycle and the start of the next one
+    (host work of the decode loop that no cycle covers)."""
+    frame = frame.sort_values("start")
+    ends = (frame["start"] + frame["seconds"]).to_numpy()[:-1]
+    starts = frame["start"].to_numpy()[1:]
+    return [float(v) for v in starts - ends]
 
 
 def _acceptance(rows, overhead, honesty):

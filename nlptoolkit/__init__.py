@@ -24,6 +24,7 @@ from nlptoolkit import callbacks  # noqa: E402
 from nlptoolkit import datasets  # noqa: E402
 from nlptoolkit import heads  # noqa: E402
 from nlptoolkit import preprocessing  # noqa: E402
+from nlptoolkit import training  # noqa: E402
 from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
 from nlptoolkit.tasks.generation import TextGenerator  # noqa: E402
 from nlptoolkit.tasks.registry import load  # noqa: E402
@@ -43,4 +44,5 @@ __all__ = [
     "heads",
     "load",
     "preprocessing",
+    "training",
 ]

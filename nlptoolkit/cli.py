@@ -9,7 +9,9 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -21,6 +23,96 @@ USER_ERRORS = (ValueError, TypeError, FileNotFoundError, KeyError, OSError)
 
 class UserError(Exception):
     """An error in what the user asked for (exit code 2, one line)."""
+
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def make_strategy(name):
+    """The ``tf.distribute`` strategy for ``--strategy NAME``.
+
+    ``"default"`` gives ``None`` (TensorFlow's default strategy: one
+    device); ``"mirrored"`` a ``MirroredStrategy`` over every local GPU
+    (the CPU when there is none); ``"multiworker"`` a
+    ``MultiWorkerMirroredStrategy`` whose cluster and own task come from
+    the ``TF_CONFIG`` environment variable. Create it first thing, before
+    any other TensorFlow work (a multi-worker strategy must configure the
+    runtime before it starts).
+
+    Example:
+    >>> from nlptoolkit.cli import make_strategy
+    >>> make_strategy("default") is None
+    True
+    """
+    if name not in STRATEGIES:
+        raise ValueError(
+            f"Unknown strategy. Received: strategy={name!r}. Expected one "
+            f"of {list(STRATEGIES)}."
+        )
+    if name == "default":
+        return None
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    _check_tf_config(os.environ.get("TF_CONFIG"))
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _check_tf_config(text):
+    example = (
+        'TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", '
+        '"host2:12345"]}, "task": {"type": "worker", "index": 0}}\''
+    )
+    if not text:
+        raise UserError(
+            "--strategy multiworker needs the TF_CONFIG environment "
+            f"variable on every worker, e.g. {example}."
+        )
+    try:
+        config = json.loads(text)
+    except ValueError:
+        raise UserError(
+            f"TF_CONFIG is not valid JSON: {text[:80]!r}. Expected e.g. "
+            f"{example}."
+        ) from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if (
+        not isinstance(cluster, dict)
+        or not cluster.get("worker")
+        or not isinstance(task, dict)
+        or "type" not in task
+        or "index" not in task
+    ):
+        raise UserError(
+            "TF_CONFIG needs a 'cluster' with a 'worker' list and a 'task' "
+            f"with 'type' and 'index'. Received: {text[:120]!r}. Expected "
+            f"e.g. {example}."
+        )
+
+
+def is_chief(strategy):
+    """Whether this process writes the outputs: always, except on a
+    multi-worker strategy's non-chief workers."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    if task_type in (None, "chief"):
+        return True
+    jobs = resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and "chief" not in jobs
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse`` with the toolkit's convention for usage errors: one
+    line on stderr (``error: <prog>: <message> (see --help)``), exit
+    code 2, no usage dump. Sub-parsers inherit it."""
+
+    def error(self, message):
+        message = " ".join(str(message).split())
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
 
 
 def add_common_train_arguments(parser, default_dataset):
@@ -46,12 +138,33 @@ def add_common_train_arguments(parser, default_dataset):
     )
     model.add_argument("--epochs", type=positive_int, default=None)
     model.add_argument("--batch-size", type=positive_int, default=32)
-    model.add_argument("--seed", type=int, default=0)
+    model.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        help="seeds Python, NumPy, Keras and turns on TensorFlow op "
+        "determinism (default 0)",
+    )
+    model.add_argument(
+        "--strategy",
+        default="default",
+        choices=STRATEGIES,
+        help="tf.distribute strategy: default (one device), mirrored (all "
+        "local GPUs, else the CPU) or multiworker (workers from "
+        "TF_CONFIG); --batch-size is the global batch",
+    )
     model.add_argument(
         "--output",
         default=None,
         help="directory for model.keras, metrics.json, history.csv, plots "
         "(default: runs/<task>-<dataset>-<backbone>)",
+    )
+    model.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        metavar="DIR",
+        help="back up the training state there every epoch; rerun the "
+        "same command after a crash to resume from the last epoch",
     )
 
 
@@ -67,6 +180,92 @@ def positive_int(text):
             f"expected a positive integer, received {value}"
         )
     return value
+
+
+def seed_int(text):
+    """argparse type: an integer seed in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer seed, received {text!r}"
+        ) from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed in [0, 2**32), received {value}"
+        )
+    return value
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, received {text!r}"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number > 0, received {text!r}"
+        )
+    return value
+
+
+def manifest(seed, dataset, texts=None, tokenizer=None):
+    """What a result was made with, recorded in every ``metrics.json``:
+    versions, machine, seed, whether op determinism was on, the dataset
+    name and hashes of what the model saw.
+
+    ``dataset_sha256`` is the sha256 of the training texts in training
+    order as one JSON array (``nlptoolkit.fingerprint.texts_sha256``: the
+    ``text`` column for classification, the corpus for generation, the
+    documents then the summaries for summarization);
+    ``vocabulary_sha256`` is the sha256 of the tokenizer's vocabulary
+    JSON, byte for byte the ``vocabulary.json`` inside ``model.keras``.
+    """
+    import keras
+    import keras_hub
+    import sklearn
+    import tensorflow as tf
+
+    from nlptoolkit.fingerprint import texts_sha256
+    from nlptoolkit.fingerprint import vocabulary_sha256
+    from nlptoolkit.tasks.task import op_determinism_enabled
+
+    vocabulary = getattr(tokenizer, "vocabulary", None)
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_hub": keras_hub.__version__,
+        "scikit_learn": sklearn.__version__,
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "seed": seed,
+        "op_determinism": op_determinism_enabled(),
+        "dataset": dataset,
+        "dataset_sha256": None if texts is None else texts_sha256(texts),
+        "vocabulary_sha256": None
+        if vocabulary is None
+        else vocabulary_sha256(vocabulary),
+    }
+
+
+def load_task(path, task_classes, command):
+    """``nlptoolkit.load(path)``, refusing a model of another task with
+    the command that runs it."""
+    import nlptoolkit
+
+    task = nlptoolkit.load(path)
+    if not isinstance(task, task_classes):
+        raise UserError(
+            f"{path} holds a {type(task).__name__} ({task.task_id}); this "
+            f"command runs {command}. Use python -m "
+            f"nlptoolkit.tasks.{task.task_id} instead."
+        )
+    return task
 
 
 def configure_logging(verbose=False):
@@ -93,11 +292,21 @@ def run(main_function, argv=None):
 
 
 @contextlib.contextmanager
-def atomic_output_dir(path):
+def atomic_output_dir(path, strategy=None):
     """Yield a temp dir next to ``path``; on success it replaces ``path``.
 
     If the block fails, the temp dir is removed and ``path`` is untouched.
+    On a multi-worker ``strategy``'s non-chief workers (see
+    :func:`is_chief`) the temp dir is private and discarded, so only the
+    chief writes ``path``.
     """
+    if not is_chief(strategy):
+        scratch = tempfile.mkdtemp(prefix="nlptoolkit-worker-")
+        try:
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     path = os.path.abspath(path)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)

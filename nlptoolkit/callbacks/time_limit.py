@@ -1,5 +1,6 @@
 """Stop training after a wall-clock budget."""
 
+import math
 import time
 
 import keras
@@ -16,10 +17,15 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, seconds):
         super().__init__()
-        if not isinstance(seconds, (int, float)) or seconds <= 0:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not math.isfinite(seconds)
+            or seconds <= 0
+        ):
             raise ValueError(
-                "`max_seconds` must be a positive number. Received: "
-                f"{seconds!r}."
+                "`max_seconds` must be a finite number > 0. Received: "
+                f"max_seconds={seconds!r}."
             )
         self.seconds = seconds
         self.stopped_early = False
@@ -28,6 +34,17 @@ class TimeLimit(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self._start > self.seconds:
+        over = time.perf_counter() - self._start > self.seconds
+        strategy = getattr(self.model, "_distribute_strategy", None)
+        extended = getattr(strategy, "extended", None)
+        in_multi_worker = getattr(extended, "_in_multi_worker_mode", None)
+        if in_multi_worker is not None and in_multi_worker():
+            # Workers must stop after the same batch (the others would
+            # wait forever in the next all-reduce): stop once any is over.
+            import tensorflow as tf
+
+            flags = strategy.run(lambda: tf.constant(float(over)))
+            over = float(strategy.reduce("SUM", flags, axis=None)) > 0
+        if over:
             self.model.stop_training = True
             self.stopped_early = True

@@ -92,7 +92,8 @@ def check_archive(path) -> int:
         The number of members checked.
 
     Raises:
-        UnsafeArchiveError: naming the offending member.
+        UnsafeArchiveError: naming the offending member, or saying the
+            file is not a readable tar archive (truncated or corrupted).
 
     Example:
 
@@ -107,16 +108,28 @@ def check_archive(path) -> int:
     1
     """
     count = 0
-    with tarfile.open(path, "r|*") as archive:
-        for member in archive:
-            problem = _member_problem(member)
-            if problem is not None:
-                raise UnsafeArchiveError(
-                    f"Refusing archive {str(path)!r}: member "
-                    f"{member.name!r} is unsafe ({problem}). Archive members "
-                    "must stay inside the folder they are extracted to."
-                )
-            count += 1
+    try:
+        with tarfile.open(path, "r|*") as archive:
+            for member in archive:
+                problem = _member_problem(member)
+                if problem is not None:
+                    raise UnsafeArchiveError(
+                        f"Refusing archive {str(path)!r}: member "
+                        f"{member.name!r} is unsafe ({problem}). Archive "
+                        "members must stay inside the folder they are "
+                        "extracted to."
+                    )
+                count += 1
+    except (tarfile.TarError, EOFError, OSError) as error:
+        if isinstance(
+            error, (FileNotFoundError, PermissionError, IsADirectoryError)
+        ):
+            raise
+        raise UnsafeArchiveError(
+            f"Refusing archive {str(path)!r}: it is not a readable tar "
+            f"archive ({type(error).__name__}: {error}). It may be "
+            "truncated or corrupted; delete it and download it again."
+        ) from None
     return count
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nlptoolkit.checks import check_path
 from nlptoolkit.datasets import download
 from nlptoolkit.datasets import registry
 from nlptoolkit.datasets.errors import DatasetNotFoundError
@@ -153,7 +154,7 @@ def resolve(name: str, split: str = "train", path=None) -> Path:
     split = registry.canonical_split(info, split)
     data_file = info.file_for(split)
     if path is not None:
-        folder = Path(path).expanduser()
+        folder = Path(check_path("path", path)).expanduser()
         if not folder.is_dir():
             raise DatasetNotFoundError(
                 f"Dataset {info.name!r}: path= must be a folder holding "

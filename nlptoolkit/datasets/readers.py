@@ -5,6 +5,7 @@ All return a `pandas.DataFrame` with the toolkit's column names (``text``,
 file's columns play which part.
 """
 
+import codecs
 import csv
 import json
 import logging
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from nlptoolkit.checks import check_path
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +55,14 @@ def _select(frame: pd.DataFrame, columns, source: str) -> pd.DataFrame:
         )
     if isinstance(columns, Mapping):
         wanted = dict(columns)
-    else:
+    elif isinstance(columns, (list, tuple)):
         wanted = {name: name for name in columns}
+    else:
+        raise TypeError(
+            "columns must be a mapping {new_name: column_in_file}, a list "
+            f"of column names or None. Received: columns={columns!r} of "
+            f"type {type(columns).__name__}."
+        )
     existing = list(frame.columns)
     missing = [src for src in wanted.values() if src not in existing]
     if missing:
@@ -62,6 +71,16 @@ def _select(frame: pd.DataFrame, columns, source: str) -> pd.DataFrame:
     selected.columns = list(wanted.keys())
     _check_no_missing_values(selected, source)
     return selected.reset_index(drop=True)
+
+
+def _check_encoding(encoding):
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ValueError(
+            f"Unknown text encoding. Received: encoding={encoding!r}. Pass "
+            "a codec name such as 'utf-8' or 'latin-1'."
+        ) from None
 
 
 def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
@@ -124,7 +143,8 @@ def read_file(path, columns=None, *, encoding="utf-8") -> pd.DataFrame:
     >>> df.to_dict("list")
     {'text': ['Great film!', 'Dull.'], 'label': [5, 1]}
     """
-    file_path = Path(path).expanduser()
+    file_path = Path(check_path("path", path)).expanduser()
+    _check_encoding(encoding)
     if not file_path.exists():
         raise FileNotFoundError(f"No such file: {str(file_path)!r}")
     if file_path.is_dir():
@@ -241,7 +261,8 @@ def read_folder(path, *, encoding="utf-8") -> pd.DataFrame:
     >>> nlptoolkit.datasets.read_folder(root).to_dict("list")
     {'text': ['A chore.', 'A joy.'], 'label': ['neg', 'pos']}
     """
-    root = Path(path).expanduser()
+    root = Path(check_path("path", path)).expanduser()
+    _check_encoding(encoding)
     if not root.is_dir():
         state = "is a file" if root.exists() else "does not exist"
         raise FileNotFoundError(

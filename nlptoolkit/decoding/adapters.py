@@ -15,7 +15,6 @@ Both also offer ``uncached_logits(prefix)``: the whole prefix through the
 model again, the quadratic reference path.
 """
 
-import keras
 from keras import ops
 
 from nlptoolkit.preprocessing import BOS_ID
@@ -56,9 +55,10 @@ class TransformerAdapter:
     def _empty_cache(self, batch_size, length):
         b = self.backbone
         head_dim = b.hidden_dim // b.num_heads
+        # The layers' compute dtype: bfloat16/float16 under mixed precision.
         return ops.zeros(
             (batch_size, b.num_layers, 2, length, b.num_heads, head_dim),
-            dtype=keras.config.floatx(),
+            dtype=b.embedding.compute_dtype,
         )
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
@@ -133,7 +133,7 @@ class LSTMAdapter:
         b = self.backbone
         return ops.zeros(
             (batch_size, b.num_layers, 2, b.hidden_dim),
-            dtype=keras.config.floatx(),
+            dtype=b.lstm_layers[0].compute_dtype,
         )
 
     def prefill_tokens(self, token_ids, index):

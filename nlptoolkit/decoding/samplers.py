@@ -1,7 +1,13 @@
 """Sampler names -> keras-hub samplers (none are written here)."""
 
+import math
+
 import keras_hub
 from keras import ops
+
+from nlptoolkit.checks import check_fraction
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_seed
 
 SAMPLERS = {
     "greedy": keras_hub.samplers.GreedySampler,
@@ -27,8 +33,14 @@ def make_sampler(
     top_k=10,
     top_p=0.9,
     num_beams=4,
+    vocabulary_size=None,
 ):
     """A keras-hub ``Sampler`` from a name (or pass one through).
+
+    The arguments the chosen sampler uses are checked here (``top_k`` an
+    integer in [1, ``vocabulary_size``], ``top_p`` in (0, 1],
+    ``temperature`` finite and > 0, ``seed`` None or in [0, 2**32)), so
+    a bad value fails before the compiled decode loop does.
 
     Example:
     >>> from nlptoolkit.decoding import make_sampler
@@ -48,9 +60,14 @@ def make_sampler(
             f"Unknown sampler. Received: sampler={sampler!r}. Expected one "
             f"of {sorted(SAMPLERS)} or a keras_hub.samplers.Sampler."
         )
-    if not isinstance(temperature, (int, float)) or temperature <= 0:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not math.isfinite(temperature)
+        or temperature <= 0
+    ):
         raise ValueError(
-            "`temperature` must be a positive number. Received: "
+            "`temperature` must be a finite number > 0. Received: "
             f"temperature={temperature!r}."
         )
     if name == "greedy":
@@ -66,9 +83,18 @@ def make_sampler(
                 f"num_beams={num_beams!r}."
             )
         return SAMPLERS[name](num_beams=num_beams, temperature=temperature)
+    seed = check_seed("seed", seed)
     if name == "top_k":
+        check_positive_int("top_k", top_k)
+        if vocabulary_size is not None and top_k > vocabulary_size:
+            raise ValueError(
+                f"`top_k` must be at most the vocabulary size "
+                f"({vocabulary_size}). Received: top_k={top_k}. Use "
+                f"top_k <= {vocabulary_size}."
+            )
         return SAMPLERS[name](k=top_k, seed=seed, temperature=temperature)
     if name == "top_p":
+        check_fraction("top_p", top_p, closed_low=False)
         return SAMPLERS[name](p=top_p, seed=seed, temperature=temperature)
     return SAMPLERS[name](seed=seed, temperature=temperature)
 

@@ -12,6 +12,7 @@ vocabulary travels as an asset of the ``.keras`` file (JSON, never pickle).
 """
 
 import collections
+import collections.abc
 import json
 import logging
 import os
@@ -50,6 +51,18 @@ def check_texts(texts, name="texts"):
             f"`{name}` must be a list of strings, received None. Pass a "
             "list, numpy array or pandas Series of strings."
         )
+    if hasattr(texts, "columns") and hasattr(texts, "iloc"):
+        raise TypeError(
+            f"`{name}` must be a batch of strings, received a DataFrame "
+            f"(columns {list(texts.columns)[:5]}). Pass one column, e.g. "
+            "`df['text']`."
+        )
+    if isinstance(texts, (collections.abc.Mapping, set, frozenset)):
+        raise TypeError(
+            f"`{name}` must be an ordered batch of strings, received a "
+            f"{type(texts).__name__}. Pass a list, e.g. `list(...)` of the "
+            "texts in the order you want the outputs."
+        )
     if hasattr(texts, "tolist"):
         texts = texts.tolist()
     try:
@@ -79,6 +92,17 @@ def check_texts(texts, name="texts"):
                 f"{type(text).__name__}: {text!r}. Remove missing values "
                 "(e.g. `df.dropna()`) or convert with `str()`."
             )
+        elif not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise ValueError(
+                    f"`{name}[{index}]` is not valid Unicode: it holds a "
+                    f"lone surrogate {text[error.start]!r} at position "
+                    f"{error.start} (often from bytes decoded with "
+                    "errors='surrogateescape'). Clean it first, e.g. "
+                    "`text.encode('utf-8', 'replace').decode('utf-8')`."
+                ) from None
     return texts
 
 
@@ -297,6 +321,50 @@ class Tokenizer(keras.layers.Layer):
             text = " ".join(tokens)
             return text.replace(" ##", "")
         return " ".join(tokens)
+
+    def detokenize_tensor(self, ids, mask=None):
+        """:meth:`detokenize` with TensorFlow ops, for traced functions.
+
+        ``ids`` is an int tensor ``(batch, length)``; ``mask`` (bool, same
+        shape, optional) marks the positions to read. Each row stops at
+        its first ``[EOS]`` among them; padding and the other special
+        tokens are dropped; tokens are joined as :meth:`detokenize` joins
+        them (``char``: no separator; ``word``: spaces; ``wordpiece``:
+        spaces, then ``" ##"`` removed). Returns a ``tf.string`` tensor
+        ``(batch,)``; the vocabulary is a constant of the graph.
+
+        Example:
+        >>> import nlptoolkit
+        >>> tok = nlptoolkit.preprocessing.Tokenizer(level="word")
+        >>> tok.train(["a good film", "a bad film"])
+        >>> ids = tok.tokenize(["a good film"])
+        >>> tok.detokenize_tensor(ids).numpy().tolist()
+        [b'a good film']
+        """
+        self._require_vocabulary()
+        ids = tf.cast(tf.convert_to_tensor(ids), tf.int32)
+        if mask is None:
+            mask = tf.ones_like(ids, dtype=tf.bool)
+        mask = tf.cast(mask, tf.bool)
+        stops = tf.cast(tf.logical_and(tf.equal(ids, EOS_ID), mask), tf.int32)
+        before_stop = tf.equal(tf.cumsum(stops, axis=1), 0)
+        known = tf.logical_and(
+            tf.logical_or(
+                tf.greater_equal(ids, len(SPECIAL_TOKENS)),
+                tf.equal(ids, UNK_ID),
+            ),
+            tf.less(ids, len(self._vocabulary)),
+        )
+        keep = tf.logical_and(tf.logical_and(mask, before_stop), known)
+        tokens = tf.gather(
+            tf.constant(self._vocabulary, dtype=tf.string),
+            tf.ragged.boolean_mask(ids, keep),
+        )
+        separator = "" if self.level == "char" else " "
+        texts = tf.strings.reduce_join(tokens, axis=1, separator=separator)
+        if self.level == "wordpiece":
+            texts = tf.strings.regex_replace(texts, " ##", "")
+        return texts
 
     def id_to_token(self, token_id):
         self._require_vocabulary()

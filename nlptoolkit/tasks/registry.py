@@ -5,6 +5,7 @@ import zipfile
 
 import keras
 
+from nlptoolkit.checks import check_path
 from nlptoolkit.tasks.classification import TextClassifier
 from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.sentiment import SentimentClassifier
@@ -45,9 +46,13 @@ def get_task_class(name):
 def load(path):
     """Load a task saved with ``task.save(path)``: same class, same outputs.
 
-    Loading uses Keras safe mode: a model file cannot run code.
+    Loading uses Keras safe mode: a model file cannot run code (a file
+    whose config holds a ``Lambda`` layer or other pickled Python code is
+    refused). Any file that is not a complete nlptoolkit ``.keras`` file
+    (truncated, corrupted, another program's zip, a plain Keras model)
+    raises one ``ValueError`` saying so.
     """
-    path = os.fspath(path)
+    path = check_path("path", path)
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"No model file at {path!r}. Pass the path of a `.keras` file "
@@ -62,9 +67,10 @@ def load(path):
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many types here.
+        reason = " ".join(str(error).split())[:300] or "no message"
         raise ValueError(
             f"Could not load {path!r} as an nlptoolkit model "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
+            f"({type(error).__name__}: {reason}). "
             "The file may be corrupted, or written by another program or "
             "an incompatible version; save it again with `task.save(path)`."
         ) from error

@@ -19,7 +19,14 @@ import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
+from nlptoolkit.checks import check_callbacks
+from nlptoolkit.checks import check_path
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_task_params
 from nlptoolkit.preprocessing import check_texts
+from nlptoolkit.tasks.scale import dtype_policy_scope
+from nlptoolkit.tasks.scale import resolve_precision
+from nlptoolkit.tasks.scale import write_saved_model
 
 logger = logging.getLogger(__name__)
 
@@ -62,21 +69,108 @@ class TaskModel(keras.Model):
             "task_config": self.task_config,
         }
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a strategy, Keras' TF trainer builds the optimizer and the
+        # metrics from the first batch, fetched with
+        # `strategy.reduce("MEAN", batch)`, which MultiWorkerMirroredStrategy
+        # rejects (keras-team/keras#20585). Only the batch's shapes and
+        # dtypes matter: read this worker's first replica instead.
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is not None and iterator is not None and data_batch is None:
+            import tensorflow as tf
+
+            def local(value):
+                if isinstance(value, tf.distribute.DistributedValues):
+                    return strategy.experimental_local_results(value)[0]
+                return value
+
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(local, next(batches))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(
+            iterator=iterator, data_batch=data_batch
+        )
+
+    def train_step(self, data):
+        return _reducible_logs(self, super().train_step(data))
+
+    def test_step(self, data):
+        return _reducible_logs(self, super().test_step(data))
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for key in ("backbone", "head", "tokenizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        # A mixed-precision model is rebuilt under the policy it was
+        # trained with (sublayers take the global policy when built).
+        policy = (config.get("task_config") or {}).get("dtype_policy")
+        with dtype_policy_scope(policy):
+            for key in ("backbone", "head", "tokenizer"):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+            return cls(**config)
+
+
+def _reducible_logs(model, logs):
+    """Scalar step logs as shape ``(1,)`` under multi-worker training.
+
+    Keras' TF trainer averages each replica's logs across workers with
+    ``strategy.reduce("MEAN", value, axis=0)``, which rejects scalars
+    (keras-team/keras#20585); the reduced logs are scalars again.
+    """
+    strategy = getattr(model, "_distribute_strategy", None)
+    extended = getattr(strategy, "extended", None)
+    in_multi_worker = getattr(extended, "_in_multi_worker_mode", None)
+    if in_multi_worker is None or not in_multi_worker():
+        return logs
+
+    def rank1(value):
+        value = keras.ops.convert_to_tensor(value)
+        if len(value.shape) == 0:
+            return keras.ops.reshape(value, (1,))
+        return value
+
+    return keras.tree.map_structure(rank1, logs)
 
 
 def set_seed(seed):
-    """Seed Python, NumPy and the backend (``None`` leaves them alone)."""
+    """Seed Python, NumPy and the backend (``None`` leaves them alone).
+
+    With TensorFlow it also turns on op determinism
+    (``tf.config.experimental.enable_op_determinism``), so the same seed
+    gives the same weights, metrics and sampled text on the same machine
+    and versions. That switch is process-wide and stays on: later
+    unseeded tasks run deterministic ops too (TensorFlow has no public way
+    to turn it off), ops without a deterministic kernel raise
+    ``UnimplementedError``, and ``tf.data`` pipelines run their stateful
+    maps serially. Measured cost on this 2-core CPU: see
+    ``op_determinism_enabled``.
+    """
     if seed is None:
         return
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def op_determinism_enabled():
+    """Whether TensorFlow op determinism is on (a seeded task turned it
+    on). Recorded in every CLI manifest.
+
+    On the 2-core CPU the suite runs on, it costs about nothing: training
+    and predicting tiny to small LSTM/Transformer models took the same
+    time within noise with and without it (TensorFlow's CPU kernels are
+    deterministic already; the switch mostly changes GPU kernels and
+    ``tf.data`` parallelism).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return False
+    from tensorflow.python.framework import config as tf_config
+
+    return bool(tf_config.is_op_determinism_enabled())
 
 
 def atomic_save_model(model, path):
@@ -84,7 +178,7 @@ def atomic_save_model(model, path):
 
     A crash mid-save leaves the previous file (if any) untouched.
     """
-    path = os.fspath(path)
+    path = check_path("path", path)
     if not path.endswith(".keras"):
         raise ValueError(
             "Models are saved as one `.keras` file. Received: "
@@ -114,8 +208,21 @@ class Task:
 
     task_id = None
     defaults = {}
+    # Allowed values of string options, checked at construction.
+    param_choices = {}
+    # Whether an LSTM backbone reads both ways (None: the `bidirectional`
+    # argument decides); a bidirectional LSTM needs an even hidden_dim.
+    lstm_bidirectional = None
 
-    def __init__(self, backbone="lstm", *, seed=None, strategy=None, **kwargs):
+    def __init__(
+        self,
+        backbone="lstm",
+        *,
+        seed=None,
+        strategy=None,
+        mixed_precision=False,
+        **kwargs,
+    ):
         unknown = sorted(set(kwargs) - set(self.defaults))
         if unknown:
             raise TypeError(
@@ -132,10 +239,36 @@ class Task:
             )
         self.seed = seed
         self.strategy = strategy
+        resolve_precision(mixed_precision)  # Validates early.
+        self.mixed_precision = mixed_precision
         self.params = {**self.defaults, **kwargs}
+        self._check_params()
         self.model = None
         self.history = None
         set_seed(seed)
+
+    def _check_params(self):
+        """Fail at construction on a bad size or option (not in Keras)."""
+        if self.strategy is not None:
+            import tensorflow as tf
+
+            if not isinstance(self.strategy, tf.distribute.Strategy):
+                raise TypeError(
+                    "`strategy` must be a tf.distribute.Strategy or None. "
+                    f"Received: strategy={self.strategy!r}. Pass e.g. "
+                    "tf.distribute.MirroredStrategy()."
+                )
+        bidirectional = self.lstm_bidirectional
+        if bidirectional is None:
+            bidirectional = self.params.get("bidirectional", False)
+        check_task_params(
+            type(self).__name__,
+            self.params,
+            self.defaults,
+            self.param_choices,
+            backbone=self.backbone_name,
+            bidirectional=bidirectional is True,
+        )
 
     # ----------------------------------------------------------- config
     def get_config(self):
@@ -143,6 +276,7 @@ class Task:
         return {
             "backbone": self.backbone_name,
             "seed": self.seed,
+            "mixed_precision": self.mixed_precision,
             **self.params,
         }
 
@@ -169,14 +303,29 @@ class Task:
             )
         return self.model
 
+    @contextlib.contextmanager
     def _scope(self):
-        if self.strategy is None:
-            return contextlib.nullcontext()
-        return self.strategy.scope()
+        """Where the model is built and compiled: under ``strategy`` (its
+        variables are mirrored; Keras records the strategy on the model,
+        so ``fit`` creates the optimizer's variables and runs each step
+        under it too) and, with ``mixed_precision``, under the mixed
+        dtype policy, restored afterwards."""
+        strategy_scope = (
+            contextlib.nullcontext()
+            if self.strategy is None
+            else self.strategy.scope()
+        )
+        policy = resolve_precision(self.mixed_precision)
+        with strategy_scope, dtype_policy_scope(policy):
+            yield
 
     def _task_config(self):
         """What ``nlptoolkit.load`` needs to rebuild this Task."""
-        return {"task": self.task_id, "init": self.get_config()}
+        return {
+            "task": self.task_id,
+            "init": self.get_config(),
+            "dtype_policy": resolve_precision(self.mixed_precision),
+        }
 
     def _restore(self, model):
         """Attach a loaded ``TaskModel`` (subclasses read their state)."""
@@ -193,6 +342,51 @@ class Task:
         atomic_save_model(self._require_model(), path)
         logger.info("Saved %s to %s", type(self).__name__, path)
 
+    def export(self, path, max_length=None):
+        """Write a TensorFlow SavedModel that serves raw strings.
+
+        Its ``serving_default`` signature takes one ``tf.string`` batch
+        (shape ``[None]``) and runs everything inside the graph:
+        tokenization, the model and, for generators and summarizers, the
+        fused greedy decode loop and detokenization. Load it with
+        ``tf.saved_model.load`` or TF Serving; nlptoolkit is not needed
+        (a ``wordpiece`` tokenizer needs ``import tensorflow_text``).
+        Each task's docstring lists its input and output names.
+
+        Args:
+            path: the SavedModel directory (for TF Serving, a numbered
+                version folder such as ``"models/clf/1"``). It is written
+                next to ``path`` and renamed into place; an earlier
+                export there is replaced.
+            max_length: new tokens to generate, fixed at export
+                (generators and summarizers only).
+
+        Returns the absolute path.
+
+        Example:
+        >>> import tempfile, os
+        >>> import tensorflow as tf
+        >>> import nlptoolkit
+        >>> clf = nlptoolkit.TextClassifier(
+        ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+        >>> _ = clf.fit(["good", "bad"] * 8, ["pos", "neg"] * 8,
+        ...             epochs=1, verbose=0)
+        >>> path = clf.export(os.path.join(tempfile.mkdtemp(), "1"))
+        >>> serve = tf.saved_model.load(path).signatures["serving_default"]
+        >>> out = serve(texts=tf.constant(["good"]))
+        >>> sorted(out), out["probabilities"].shape
+        (['labels', 'probabilities'], TensorShape([1, 2]))
+        """
+        model = self._require_model()
+        input_name, serve = self._serving_function(max_length)
+        return write_saved_model(model, serve, input_name, path)
+
+    def _serving_function(self, max_length):
+        """``(input_name, serve)``: the graph function ``export`` traces."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not support `export` yet."
+        )
+
     def _train(
         self,
         x,
@@ -204,12 +398,25 @@ class Task:
         verbose="auto",
         max_seconds=None,
         early_stopping_monitor=None,
+        class_weight=None,
+        tensorboard_dir=None,
+        checkpoint_dir=None,
+        early_stopping_patience=2,
     ):
         """What every task's ``fit`` ends with: assemble the callbacks,
         run ``model.fit`` on arrays, time it. Returns the ``History``.
 
-        ``early_stopping_monitor`` (e.g. ``"val_accuracy"``) keeps the best
-        validation epoch's weights when validation data is given.
+        ``early_stopping_monitor`` (e.g. ``"val_accuracy"``, or several
+        names: see ``nlptoolkit.training.callbacks.EarlyStopping``) keeps
+        the best validation epoch's weights when validation data is given,
+        stopping after ``early_stopping_patience`` epochs without progress.
+        ``class_weight`` (``{class_id: weight}``) goes to ``model.fit``;
+        ``tensorboard_dir`` adds a ``TensorBoard`` callback (epoch
+        scalars, learning rate, the model graph). A warm-up + cosine
+        schedule is re-armed for this call's steps first
+        (``nlptoolkit.training.rearm``). ``checkpoint_dir`` backs the run
+        up every epoch and resumes it after a crash
+        (``nlptoolkit.tasks.resume``).
         """
         from nlptoolkit.callbacks import TimeLimit
 
@@ -223,17 +430,31 @@ class Task:
                     f"`{name}` must be a positive integer. Received: "
                     f"{name}={value!r}."
                 )
-        callbacks = list(callbacks or [])
+        callbacks = check_callbacks(callbacks)
         if max_seconds is not None:
             callbacks.append(TimeLimit(max_seconds))
+        self.early_stopping = None
         if validation is not None and early_stopping_monitor:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=early_stopping_monitor,
-                    patience=2,
-                    restore_best_weights=True,
-                )
+            from nlptoolkit.training.callbacks import EarlyStopping
+
+            self.early_stopping = EarlyStopping(
+                early_stopping_monitor, patience=early_stopping_patience
             )
+            callbacks.append(self.early_stopping)
+        if tensorboard_dir is not None:
+            from nlptoolkit.training.callbacks import TensorBoard
+
+            callbacks.append(TensorBoard(os.fspath(tensorboard_dir)))
+        if checkpoint_dir is not None:
+            # Last, so it backs up after the other callbacks' epoch ends.
+            from nlptoolkit.tasks.resume import backup_callback
+
+            callbacks.append(backup_callback(self.model, checkpoint_dir))
+        from nlptoolkit import training
+
+        training.rearm(
+            self.model, training.total_steps(len(y), batch_size, epochs)
+        )
         start = time.perf_counter()
         self.history = self.model.fit(
             x,
@@ -244,6 +465,7 @@ class Task:
             callbacks=callbacks,
             verbose=verbose,
             shuffle=True,
+            class_weight=class_weight,
         )
         self.train_seconds = time.perf_counter() - start
         return self.history
@@ -251,6 +473,7 @@ class Task:
     def encode(self, texts, sequence_length=None):
         """Raw strings -> numpy token ids ``(batch, sequence_length)``."""
         texts = check_texts(texts)
+        check_positive_int("sequence_length", sequence_length, allow_none=True)
         tokenizer = self.tokenizer
         length = sequence_length or self.model.task_config.get(
             "sequence_length"

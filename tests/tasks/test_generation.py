@@ -88,6 +88,15 @@ def test_stepwise_streams_every_token_and_feeds_the_clock(trained):
     assert (frame["kind"] == "prefill").sum() == 1
 
 
+def test_every_prompt_gets_at_most_max_length_new_tokens():
+    generator = tiny_generator("lstm", tokenizer="char")
+    generator.fit(CORPUS, epochs=1, verbose=0)
+    prompts = ["t", "whether tis nobler"]
+    texts = generator.generate(prompts, max_length=5)
+    for prompt, text in zip(prompts, texts, strict=True):
+        assert len(text) - len(prompt) <= 5
+
+
 def test_evaluate_reports_nats_perplexity_and_bits(trained):
     metrics = trained.evaluate(CORPUS[:400])
     assert metrics["perplexity"] == pytest.approx(np.exp(metrics["loss"]))

@@ -90,8 +90,10 @@ def test_bad_input(trained):
         trained.summarize(DOCUMENTS[0])
     with pytest.raises(ValueError, match="empty"):
         trained.summarize([])
+    # Inference takes empty/blank documents (issue 8); training does not.
+    assert len(trained.summarize(["a text", "  "], sampler="greedy")) == 2
     with pytest.raises(ValueError, match=r"documents\[1\]"):
-        trained.summarize(["a text", "  "])
+        trained.fit(["a text", "  "], ["a", "b"], verbose=0)
     with pytest.raises(ValueError, match="same length"):
         trained.fit(DOCUMENTS, SUMMARIES[:-1], verbose=0)
     with pytest.raises(ValueError, match=r"summaries\[2\]"):

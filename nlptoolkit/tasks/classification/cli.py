@@ -7,7 +7,7 @@ default dataset; ``train``, ``evaluate`` and ``predict`` are the verbs.
 import argparse
 import logging
 import os
-import platform
+import tempfile
 import time
 
 import pandas as pd
@@ -18,7 +18,7 @@ logger = logging.getLogger("nlptoolkit")
 
 
 def build_parser(prog, default_dataset):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog=prog,
         description="Train, evaluate and run a text classifier. With no "
         f"subcommand, trains on {default_dataset!r}.",
@@ -36,6 +36,7 @@ def build_parser(prog, default_dataset):
     train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
     train.add_argument("--num-layers", type=cli.positive_int, default=None)
     train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
+    add_training_arguments(train)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a saved model")
     evaluate.add_argument("--model", required=True, help="model.keras path")
@@ -43,6 +44,17 @@ def build_parser(prog, default_dataset):
     evaluate.add_argument("--test-file", default=None)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--max-examples", type=cli.positive_int)
+    evaluate.add_argument(
+        "--output",
+        default=None,
+        help="directory for top_losses.csv (default: the model's directory)",
+    )
+    evaluate.add_argument(
+        "--top-k",
+        type=cli.positive_int,
+        default=20,
+        help="rows in top_losses.csv, highest loss first (default 20)",
+    )
     add_column_arguments(evaluate)
 
     predict = sub.add_parser("predict", help="label texts")
@@ -51,6 +63,72 @@ def build_parser(prog, default_dataset):
     predict.add_argument("--batch-size", type=cli.positive_int, default=64)
     cli.add_clock_argument(predict)
     return parser
+
+
+def add_training_arguments(parser):
+    """Optimizer, schedule, early stopping, LR finder, TensorBoard."""
+    from nlptoolkit import training
+
+    group = parser.add_argument_group("training")
+    group.add_argument(
+        "--optimizer",
+        choices=training.schedules.OPTIMIZERS,
+        default="adamw",
+        help="default adamw (weight decay 0.01, clipnorm 1.0)",
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=None,
+        help="peak (cosine) or constant learning rate (default: 1e-3 "
+        "LSTM, 5e-4 Transformer)",
+    )
+    group.add_argument(
+        "--schedule",
+        choices=training.schedules.SCHEDULES,
+        default="cosine",
+        help="cosine: linear warm-up over 10%% of the steps, then cosine "
+        "decay to 0 (default); constant",
+    )
+    group.add_argument(
+        "--no-early-stopping",
+        dest="early_stopping",
+        action="store_false",
+        help="train all epochs (default: stop after an epoch that improves "
+        "neither validation accuracy nor loss; keep the best epoch)",
+    )
+    group.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=None,
+        help="weight classes inversely to their frequency",
+    )
+    group.add_argument(
+        "--find-lr",
+        action="store_true",
+        help="run a learning-rate range test first, print its suggestion, "
+        "save lr_finder.png/.csv, and train with it",
+    )
+    group.add_argument(
+        "--tensorboard",
+        default=None,
+        metavar="DIR",
+        help="write TensorBoard logs (scalars, graph) to DIR",
+    )
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, received {text!r}"
+        ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, received {value}"
+        )
+    return value
 
 
 def add_column_arguments(parser):
@@ -113,32 +191,13 @@ def _model_kwargs(args):
     }
 
 
-def manifest(seed, dataset):
-    """Versions, machine and seed recorded next to every result."""
-    import keras
-    import keras_hub
-    import sklearn
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_hub": keras_hub.__version__,
-        "scikit_learn": sklearn.__version__,
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "seed": seed,
-        "dataset": dataset,
-    }
-
-
 def train_command(args, task_class, default_epochs):
     from nlptoolkit.baselines import TfidfLogisticRegression
     from nlptoolkit.metrics import plot_confusion_matrix
     from nlptoolkit.metrics import plot_history
 
+    # First: a multi-worker strategy must set up TF before anything runs.
+    strategy = cli.make_strategy(args.strategy)
     train, validation, test, dataset = _splits(args)
     carved = validation is None
     if carved:
@@ -155,8 +214,32 @@ def train_command(args, task_class, default_epochs):
         len(validation),
         len(test),
     )
-    task = task_class(args.backbone, seed=args.seed, **_model_kwargs(args))
+    task = task_class(
+        args.backbone,
+        seed=args.seed,
+        strategy=strategy,
+        **_model_kwargs(args),
+    )
+    if args.find_lr and args.learning_rate is not None:
+        raise cli.UserError(
+            "--find-lr chooses the learning rate; drop --learning-rate "
+            f"{args.learning_rate} (or --find-lr)."
+        )
     start = time.perf_counter()
+    learning_rate, finder = args.learning_rate, None
+    if args.find_lr:
+        finder = task.find_learning_rate(
+            train["text"],
+            train["label"],
+            batch_size=args.batch_size,
+            optimizer=args.optimizer,
+        )
+        learning_rate = finder.suggestion
+        print(
+            f"lr finder: suggested learning rate {learning_rate:.3g} "
+            f"({finder.method}; steepest {finder.steepest:.3g}, "
+            f"minimum/10 {finder.minimum:.3g})"
+        )
     history = task.fit(
         train["text"],
         train["label"],
@@ -164,6 +247,13 @@ def train_command(args, task_class, default_epochs):
         epochs=args.epochs or default_epochs,
         batch_size=args.batch_size,
         verbose=cli.keras_verbose(),
+        optimizer=args.optimizer,
+        learning_rate=learning_rate,
+        schedule=args.schedule,
+        early_stopping=args.early_stopping,
+        class_weight=args.class_weight,
+        tensorboard_dir=args.tensorboard,
+        checkpoint_dir=args.checkpoint_dir,
     )
     train_seconds = time.perf_counter() - start
     metrics = task.evaluate(test["text"], test["label"])
@@ -192,14 +282,21 @@ def train_command(args, task_class, default_epochs):
             "train_rows": len(train),
             "validation_rows": len(validation),
             "validation_carved_from_train": carved,
+            "training": task.training_config,
+            "lr_finder": None if finder is None else finder.to_dict(),
             "test_rows": len(test),
-            "manifest": manifest(args.seed, dataset),
+            "manifest": cli.manifest(
+                args.seed,
+                dataset,
+                texts=train["text"].tolist(),
+                tokenizer=task.tokenizer,
+            ),
         }
     )
     output = args.output or os.path.join(
         "runs", f"{task.task_id}-{dataset}-{task.backbone_name}"
     )
-    with cli.atomic_output_dir(output) as tmp:
+    with cli.atomic_output_dir(output, strategy) as tmp:
         task.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -211,6 +308,9 @@ def train_command(args, task_class, default_epochs):
             metrics["label_names"],
             os.path.join(tmp, "confusion_matrix.png"),
         )
+        if finder is not None:
+            finder.frame.to_csv(os.path.join(tmp, "lr_finder.csv"), index=False)
+            finder.plot(os.path.join(tmp, "lr_finder.png"))
     rows = [
         [
             "accuracy",
@@ -230,10 +330,14 @@ def train_command(args, task_class, default_epochs):
     return 0
 
 
-def evaluate_command(args):
-    import nlptoolkit
+def _load_classifier(path):
+    from nlptoolkit.tasks.classification.task import TextClassifier
 
-    task = nlptoolkit.load(args.model)
+    return cli.load_task(path, TextClassifier, "classifiers")
+
+
+def evaluate_command(args):
+    task = _load_classifier(args.model)
     if args.test_file:
         from nlptoolkit import datasets
 
@@ -252,13 +356,29 @@ def evaluate_command(args):
     metrics = task.evaluate(frame["text"], frame["label"])
     rows = [[k, f"{metrics[k]:.4f}"] for k in ("accuracy", "macro_f1")]
     print(cli.format_table(rows, ["metric", "value"]))
+    top = task.top_losses(frame["text"], frame["label"], k=args.top_k)
+    directory = args.output or os.path.dirname(os.path.abspath(args.model))
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "top_losses.csv")
+    _write_csv_atomically(top.rename_axis("row"), path)
+    print(f"wrote {path} ({len(top)} highest-loss examples)")
     return 0
 
 
-def predict_command(args):
-    import nlptoolkit
+def _write_csv_atomically(frame, path):
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=directory)
+    os.close(handle)
+    try:
+        frame.to_csv(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
-    task = nlptoolkit.load(args.model)
+
+def predict_command(args):
+    task = _load_classifier(args.model)
     callbacks = []
     if args.clock:
         from nlptoolkit.callbacks import InferenceClock

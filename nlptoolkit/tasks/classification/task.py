@@ -2,10 +2,12 @@
 
 import logging
 
-import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
+from nlptoolkit import training
+from nlptoolkit.checks import check_callbacks
+from nlptoolkit.checks import check_positive_int
 from nlptoolkit.heads import ClassificationHead
 from nlptoolkit.metrics import classification_metrics
 from nlptoolkit.preprocessing import Tokenizer
@@ -38,15 +40,20 @@ class TextClassifier(Task):
     Args:
         backbone: ``"lstm"`` or ``"transformer"``.
         seed: seeds Python, NumPy and Keras for a repeatable run.
-        strategy: a ``tf.distribute`` strategy to build and train under.
+        strategy: a ``tf.distribute`` strategy to build and train under
+            (``batch_size`` is the global batch, split across replicas).
+        mixed_precision: ``True`` builds the model under
+            ``mixed_float16`` (GPU) or ``mixed_bfloat16`` (CPU); the head
+            and the probabilities stay float32.
         vocabulary_size, sequence_length, hidden_dim, intermediate_dim,
         num_layers, num_heads, dropout: backbone sizes (keras-hub names).
             ``sequence_length=None`` picks the 95th percentile of the
             training texts' token counts (at most 512).
         bidirectional: LSTM reads both ways.
         tokenizer: ``"word"`` or ``"wordpiece"``.
-        learning_rate: Adam's learning rate (``None``: 1e-3 for the LSTM,
-            5e-4 for the Transformer).
+        learning_rate: the default peak learning rate of ``fit``'s
+            warm-up + cosine schedule (``None``: 1e-3 for the LSTM, 5e-4
+            for the Transformer); ``fit(learning_rate=...)`` overrides it.
 
     Example:
     >>> import nlptoolkit
@@ -59,6 +66,11 @@ class TextClassifier(Task):
     (1, 2)
     >>> clf.classify(["good plot"])[0] in ("neg", "pos")
     True
+
+    ``export(path)`` writes a SavedModel whose ``serving_default``
+    signature takes ``texts`` (``tf.string``, ``[None]``) and returns
+    ``labels`` (``tf.string``, ``[None]``) and ``probabilities``
+    (float32, ``[None, num_classes]``, columns in ``label_names`` order).
     """
 
     task_id = "classification"
@@ -74,11 +86,13 @@ class TextClassifier(Task):
         "tokenizer": "word",
         "learning_rate": None,
     }
+    param_choices = {"tokenizer": ("word", "char", "wordpiece")}
 
     def __init__(self, backbone="lstm", **kwargs):
         super().__init__(backbone, **kwargs)
         self.labels = None
         self.label_names = None
+        self.training_config = None
 
     # ------------------------------------------------------------ labels
     def _label_names_for(self, labels):
@@ -165,19 +179,37 @@ class TextClassifier(Task):
             }
         )
         model = TaskModel(backbone, head, tokenizer, task_config=config)
-        model.compile(
-            optimizer=keras.optimizers.Adam(
-                self._learning_rate(), clipnorm=1.0
-            ),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        self._compile(model)
         return model
 
     def _restore(self, model):
         super()._restore(model)
         self.labels = list(model.task_config["labels"])
         self.label_names = list(model.task_config["label_names"])
+
+    def _optimizer_settings(self, optimizer, learning_rate, schedule, steps):
+        if learning_rate is None:
+            learning_rate = self._learning_rate()
+        return {
+            "optimizer": optimizer,
+            "learning_rate": float(learning_rate),
+            "schedule": schedule,
+            "steps": steps,
+        }
+
+    def _compile(self, model, settings=None):
+        """Compile ``model`` with the optimizer ``settings`` describe
+        (default: AdamW, warm-up + cosine) and record them in its
+        ``task_config["training"]`` (saved with the model)."""
+        settings = settings or self._optimizer_settings(
+            "adamw", None, "cosine", 1
+        )
+        model.compile(
+            optimizer=training.make_optimizer(**settings),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        model.task_config["training"] = _recordable(settings)
 
     # ------------------------------------------------------------ verbs
     def fit(
@@ -191,23 +223,71 @@ class TextClassifier(Task):
         verbose="auto",
         early_stopping=True,
         max_seconds=None,
+        optimizer="adamw",
+        learning_rate=None,
+        schedule="cosine",
+        validation_split=training.DEFAULT_VALIDATION_SPLIT,
+        class_weight=None,
+        tensorboard_dir=None,
+        checkpoint_dir=None,
     ):
         """Train on raw texts and labels; returns the Keras ``History``.
 
         ``texts`` may be a list, numpy array, pandas Series, or a tf.data
-        Dataset of ``(text, label)``. ``validation_data`` is a
-        ``(texts, labels)`` pair; with it and ``early_stopping=True`` the
-        weights of the best validation epoch are kept.
+        Dataset of ``(text, label)``.
+
+        Defaults that need no tuning: AdamW (weight decay 0.01) with
+        gradient clipping (``clipnorm=1.0``), a linear warm-up over the
+        first 10% of the steps then cosine decay to 0 at the last step
+        (``nlptoolkit.training.WarmupCosineDecay``, sized
+        ``ceil(rows / batch_size) * epochs`` here; a later ``fit`` runs a
+        new cycle over its own steps, keeping the optimizer's moments),
+        and early stopping with the best epoch's weights restored:
+        training stops after an epoch that improved neither
+        ``val_accuracy`` nor ``val_loss`` (patience 1), and keeps the epoch
+        with the best ``val_accuracy``, ties broken by ``val_loss``.
+
+        Args:
+            validation_data: a ``(texts, labels)`` pair. Without it and
+                with ``early_stopping``, ``validation_split`` of the rows
+                (stratified by label, seeded) are held out for early
+                stopping, and logged.
+            early_stopping: True (patience 1), an int (the patience: epochs
+                without progress before stopping), or False: train all
+                ``epochs`` on all rows.
+            optimizer: ``"adamw"``, ``"adam"``, ``"sgd"`` or a Keras
+                optimizer instance.
+            learning_rate: the peak (``"cosine"``) or constant learning
+                rate; None uses the constructor's ``learning_rate``.
+                ``find_learning_rate`` suggests one.
+            schedule: ``"cosine"`` or ``"constant"``.
+            validation_split: the share held out when
+                ``validation_data`` is None (None or 0: none).
+            class_weight: ``"balanced"`` (weights ``rows / (classes *
+                count)``, scikit-learn's ``compute_class_weight``) or a
+                ``{label: weight}`` dict.
+            tensorboard_dir: write TensorBoard logs (epoch scalars,
+                learning rate, the model graph) there.
+            max_seconds: stop after that much wall time.
+            checkpoint_dir: back up weights, optimizer and epoch there
+                after every epoch; after a crash, the same ``fit`` call
+                (same data and settings) resumes from the last backed-up
+                epoch. Deleted when training finishes.
+
+        Changing ``optimizer``, ``learning_rate`` or ``schedule`` between
+        ``fit`` calls recompiles with a fresh optimizer.
+        ``training_config`` describes the last fit.
         """
         texts, labels = as_texts_and_labels(texts, labels)
+        check_positive_int("epochs", epochs)
+        check_positive_int("batch_size", batch_size)
+        patience = _patience(early_stopping)
         set_seed(self.seed)
         if self.model is None:
             self._learn_labels(labels)
-            with self._scope():
-                self.model = self._build_model(texts)
-        x = self.encode(texts)
-        y = self._label_ids(labels)
-        validation = None
+        else:  # Unseen labels fail here, before any are held out.
+            self._label_ids(labels)
+        validation, carved = None, 0
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -220,11 +300,51 @@ class TextClassifier(Task):
             val_texts, val_labels = as_texts_and_labels(
                 *validation_data, name="validation texts"
             )
-            validation = (
-                self.encode(val_texts),
-                self._label_ids(val_labels, "validation labels"),
+            validation = (val_texts, val_labels)
+        elif early_stopping and validation_split:
+            train_at, val_at = training.carve_validation(
+                len(texts),
+                validation_split,
+                stratify=labels,
+                seed=self.seed or 0,
             )
-        return self._train(
+            validation = (
+                [texts[i] for i in val_at],
+                [labels[i] for i in val_at],
+            )
+            texts = [texts[i] for i in train_at]
+            labels = [labels[i] for i in train_at]
+            carved = len(val_at)
+            logger.info(
+                "No validation_data: held out %.0f%% of the training rows "
+                "(%d of %d, stratified, seed %d) for early stopping.",
+                100 * validation_split,
+                carved,
+                carved + len(texts),
+                self.seed or 0,
+            )
+        settings = self._optimizer_settings(
+            optimizer,
+            learning_rate,
+            schedule,
+            training.total_steps(len(texts), batch_size, epochs),
+        )
+        if self.model is None:
+            with self._scope():
+                self.model = self._build_model(texts)
+        if _recordable(settings) != self.model.task_config.get("training"):
+            with self._scope():
+                self._compile(self.model, settings)
+        x = self.encode(texts)
+        y = self._label_ids(labels)
+        if validation is not None:
+            validation = (
+                self.encode(validation[0]),
+                self._label_ids(validation[1], "validation labels"),
+            )
+        weights = self._class_weight(class_weight, y)
+        monitor = ("val_accuracy", "val_loss") if early_stopping else None
+        history = self._train(
             x,
             y,
             validation,
@@ -233,19 +353,157 @@ class TextClassifier(Task):
             callbacks=callbacks,
             verbose=verbose,
             max_seconds=max_seconds,
-            early_stopping_monitor="val_accuracy" if early_stopping else None,
+            early_stopping_monitor=monitor,
+            class_weight=weights,
+            tensorboard_dir=tensorboard_dir,
+            checkpoint_dir=checkpoint_dir,
+            early_stopping_patience=patience,
+        )
+        self.training_config = {
+            **training.describe(self.model.optimizer),
+            "epochs": epochs,
+            "epochs_run": len(history.epoch),
+            "batch_size": batch_size,
+            "early_stopping": bool(early_stopping and validation is not None),
+            "early_stopping_monitor": "/".join(monitor or ()) or None,
+            "early_stopping_patience": patience if monitor else None,
+            "best_epoch": None
+            if self.early_stopping is None
+            else self.early_stopping.best_epoch,
+            "train_rows": len(y),
+            "validation_rows": 0 if validation is None else len(validation[1]),
+            "validation_carved_rows": carved,
+            "validation_split": validation_split if carved else None,
+            "class_weight": None
+            if weights is None
+            else {self.label_names[i]: w for i, w in weights.items()},
+        }
+        return history
+
+    def _class_weight(self, class_weight, label_ids):
+        if class_weight is None:
+            return None
+        if class_weight == "balanced":
+            return training.balanced_class_weight(label_ids, len(self.labels))
+        if isinstance(class_weight, dict):
+            ids = self._label_ids(list(class_weight), "class_weight keys")
+            weights = dict.fromkeys(range(len(self.labels)), 1.0)
+            weights.update(
+                {
+                    int(i): float(w)
+                    for i, w in zip(ids, class_weight.values(), strict=True)
+                }
+            )
+            return weights
+        raise ValueError(
+            "`class_weight` must be None, 'balanced' or a {label: weight} "
+            f"dict. Received: class_weight={class_weight!r}."
+        )
+
+    def find_learning_rate(
+        self,
+        texts,
+        labels=None,
+        batch_size=32,
+        optimizer="adamw",
+        min_learning_rate=1e-6,
+        max_learning_rate=1.0,
+        fraction=0.5,
+        num_steps=None,
+        method="minimum",
+    ):
+        """Learning-rate range test; returns an ``LRFinderResult``.
+
+        Trains on ``texts`` for a fraction of an epoch with the learning
+        rate growing exponentially from ``min_learning_rate`` to
+        ``max_learning_rate`` (constant per step, on a fresh ``optimizer``
+        of the kind ``fit`` will use), then restores every model variable:
+        the model and its compiled optimizer are exactly as before. Builds
+        the model first when ``fit`` has not (from ``texts``: pass the
+        rows you will train on). Runs on one replica (no ``strategy``).
+
+        The result has ``frame`` (a DataFrame of ``lr``, ``loss`` and
+        ``smoothed_loss``, a centred moving average over 10% of the
+        steps), ``suggestion`` (by ``method``: ``"minimum"``, the rate of
+        the lowest smoothed loss / 10, or ``"steepest"``, where the
+        smoothed loss falls fastest; both are kept as ``minimum`` and
+        ``steepest``) and ``plot(path)``. Use it as
+        ``fit(..., learning_rate=result.suggestion)``; the CLI's
+        ``train --find-lr`` does. See ``nlptoolkit.training.lr_finder``.
+
+        Example:
+        >>> import nlptoolkit
+        >>> clf = nlptoolkit.TextClassifier(
+        ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+        >>> texts = ["good film", "bad film"] * 16
+        >>> labels = ["pos", "neg"] * 16
+        >>> result = clf.find_learning_rate(texts, labels, num_steps=20)
+        >>> list(result.frame.columns), result.suggestion > 0
+        (['lr', 'loss', 'smoothed_loss'], True)
+        """
+        texts, labels = as_texts_and_labels(texts, labels)
+        set_seed(self.seed)
+        if self.model is None:
+            self._learn_labels(labels)
+            with self._scope():
+                self.model = self._build_model(texts)
+        x = self.encode(texts)
+        y = self._label_ids(labels)
+        with self._scope():
+            finder_optimizer = training.make_optimizer(
+                optimizer, min_learning_rate, "constant"
+            )
+        return training.lr_range_test(
+            self.model,
+            x,
+            y,
+            finder_optimizer,
+            batch_size=batch_size,
+            min_learning_rate=min_learning_rate,
+            max_learning_rate=max_learning_rate,
+            fraction=fraction,
+            num_steps=num_steps,
+            method=method,
+            seed=self.seed or 0,
         )
 
     def predict(self, texts, batch_size=64, callbacks=None, verbose=0):
-        """Class probabilities, shape ``(len(texts), num_classes)``."""
+        """Class probabilities, shape ``(len(texts), num_classes)``.
+
+        Empty and whitespace-only texts are valid: they hold no tokens,
+        and the model gives its prior for an empty input.
+        """
         texts = as_texts(texts)
+        check_positive_int("batch_size", batch_size)
         model = self._require_model()
         return model.predict(
             self.encode(texts),
             batch_size=batch_size,
-            callbacks=callbacks,
+            callbacks=check_callbacks(callbacks),
             verbose=verbose,
         )
+
+    def _serving_function(self, max_length):
+        import tensorflow as tf
+
+        if max_length is not None:
+            raise ValueError(
+                "`max_length` applies to generators and summarizers; a "
+                f"classifier has none. Received: max_length={max_length!r}."
+            )
+        model = self._require_model()
+        tokenizer = model.tokenizer
+        sequence_length = model.task_config["sequence_length"]
+        label_names = list(self.label_names)
+
+        def serve(texts):
+            ids = tokenizer.tokenize(texts, sequence_length)
+            probabilities = tf.cast(model(ids, training=False), tf.float32)
+            best = tf.argmax(probabilities, axis=-1)
+            labels = tf.gather(tf.constant(label_names), best)
+            return {"labels": labels, "probabilities": probabilities}
+
+        return "texts", serve
 
     def classify(self, texts, batch_size=64):
         """The most likely label name for each text (a list of str)."""
@@ -260,3 +518,54 @@ class TextClassifier(Task):
         y_true = self._label_ids(labels)
         y_pred = self.predict(texts, batch_size=batch_size).argmax(axis=-1)
         return classification_metrics(y_true, y_pred, self.label_names)
+
+    def top_losses(self, texts, labels=None, k=10, batch_size=64):
+        """The ``k`` examples with the highest loss, worst first.
+
+        Returns a pandas DataFrame with columns ``text``, ``true``,
+        ``predicted``, ``loss`` (cross-entropy of the true label, nats) and
+        ``probability`` (of the predicted label), indexed by position in
+        ``texts``; ``k=None`` returns every row.
+
+        Example:
+        >>> import nlptoolkit
+        >>> clf = nlptoolkit.TextClassifier(
+        ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+        >>> texts, labels = ["good", "bad"] * 8, ["pos", "neg"] * 8
+        >>> _ = clf.fit(texts, labels, epochs=1, verbose=0)
+        >>> frame = clf.top_losses(texts, labels, k=3)
+        >>> len(frame), list(frame.columns)[:4]
+        (3, ['text', 'true', 'predicted', 'loss'])
+        """
+        texts, labels = as_texts_and_labels(texts, labels)
+        self._require_model()
+        y_true = self._label_ids(labels)
+        probabilities = self.predict(texts, batch_size=batch_size)
+        return training.classification_top_losses(
+            texts, y_true, probabilities, self.label_names, k=k
+        )
+
+
+def _patience(early_stopping):
+    """``fit``'s ``early_stopping`` as a patience (1 for True)."""
+    if isinstance(early_stopping, bool) or early_stopping is None:
+        return 1
+    if not isinstance(early_stopping, int) or early_stopping < 1:
+        raise ValueError(
+            "`early_stopping` must be True, False or a patience (a "
+            f"positive integer). Received: early_stopping={early_stopping!r}."
+        )
+    return early_stopping
+
+
+def _recordable(settings):
+    """Optimizer settings as saved in ``task_config`` (JSON-able)."""
+    record = dict(settings)
+    record.pop("steps", None)
+    optimizer = record["optimizer"]
+    if not isinstance(optimizer, str):
+        record["optimizer"] = f"{type(optimizer).__name__}@{id(optimizer)}"
+    schedule = record["schedule"]
+    if not isinstance(schedule, str):
+        record["schedule"] = f"{type(schedule).__name__}@{id(schedule)}"
+    return record

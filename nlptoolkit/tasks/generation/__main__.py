@@ -3,7 +3,6 @@
 With no subcommand, trains a char-level Transformer on Tiny Shakespeare.
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -19,7 +18,7 @@ SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m nlptoolkit.tasks.generation",
         description="Train, evaluate and sample a causal language model.",
     )
@@ -38,7 +37,7 @@ def build_parser():
     train.add_argument("--num-layers", type=cli.positive_int, default=None)
     train.add_argument(
         "--max-minutes",
-        type=float,
+        type=cli.positive_float,
         default=5.0,
         help="stop training after this long (default 5)",
     )
@@ -64,8 +63,8 @@ def build_parser():
     )
     generate.add_argument("--max-length", type=cli.positive_int, default=200)
     generate.add_argument("--sampler", default="top_k")
-    generate.add_argument("--temperature", type=float, default=1.0)
-    generate.add_argument("--seed", type=int, default=None)
+    generate.add_argument("--temperature", type=cli.positive_float, default=1.0)
+    generate.add_argument("--seed", type=cli.seed_int, default=None)
     generate.add_argument(
         "--decode", default="fused", help="fused | stepwise | uncached"
     )
@@ -106,8 +105,9 @@ def train_command(args):
     import nlptoolkit
     from nlptoolkit.baselines import NGramLanguageModel
     from nlptoolkit.metrics import plot_history
-    from nlptoolkit.tasks.classification.cli import manifest
 
+    # First: a multi-worker strategy must set up TF before anything runs.
+    strategy = cli.make_strategy(args.strategy)
     args.dataset = args.dataset or DEFAULT_DATASET
     train = _corpus(args, "train")
     split = "validation" if not args.test_file else "test"
@@ -121,7 +121,7 @@ def train_command(args):
     if args.num_layers:
         kwargs["num_layers"] = args.num_layers
     generator = nlptoolkit.TextGenerator(
-        args.backbone, seed=args.seed, **kwargs
+        args.backbone, seed=args.seed, strategy=strategy, **kwargs
     )
     history = generator.fit(
         train,
@@ -130,6 +130,7 @@ def train_command(args):
         batch_size=args.batch_size,
         max_seconds=args.max_minutes * 60,
         verbose=cli.keras_verbose(),
+        checkpoint_dir=args.checkpoint_dir,
     )
     metrics = generator.evaluate(validation)
     level = "char" if args.tokenizer == "char" else "word"
@@ -152,8 +153,13 @@ def train_command(args):
             "tokenizer": args.tokenizer,
             "seed": args.seed,
             "parameters": generator.count_params,
-            "manifest": manifest(args.seed, args.dataset),
         }
+    )
+    metrics["manifest"] = cli.manifest(
+        args.seed,
+        metrics["dataset"],
+        texts=train,
+        tokenizer=generator.tokenizer,
     )
     context = generator.decoder.adapter.max_positions
     sample_length = 200 if context is None else max(1, context - 16)
@@ -166,7 +172,7 @@ def train_command(args):
     output = args.output or os.path.join(
         "runs", f"generation-{args.dataset}-{generator.backbone_name}"
     )
-    with cli.atomic_output_dir(output) as tmp:
+    with cli.atomic_output_dir(output, strategy) as tmp:
         generator.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -200,10 +206,14 @@ def train_command(args):
     return 0
 
 
-def evaluate_command(args):
-    import nlptoolkit
+def _load_generator(path):
+    from nlptoolkit.tasks.generation import TextGenerator
 
-    generator = nlptoolkit.load(args.model)
+    return cli.load_task(path, TextGenerator, "generators")
+
+
+def evaluate_command(args):
+    generator = _load_generator(args.model)
     args.max_examples = None
     metrics = generator.evaluate(_corpus(args, args.split))
     rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
@@ -212,9 +222,7 @@ def evaluate_command(args):
 
 
 def generate_command(args):
-    import nlptoolkit
-
-    generator = nlptoolkit.load(args.model)
+    generator = _load_generator(args.model)
     prompts = args.prompt or [""]
     decode = (
         "stepwise" if args.stream and args.decode == "fused" else (args.decode)

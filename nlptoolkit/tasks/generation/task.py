@@ -7,6 +7,8 @@ import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
+from nlptoolkit.checks import check_callbacks
+from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import adapter_for
 from nlptoolkit.decoding import check_decode
@@ -31,7 +33,10 @@ def _as_corpus(texts):
     """A bare string is one corpus; anything else is a batch of texts."""
     if isinstance(texts, str):
         if not texts:
-            raise ValueError("The corpus is an empty string. Pass text.")
+            raise ValueError(
+                "The corpus is an empty string (received texts=''). Pass "
+                "the text to train on, or a list of texts."
+            )
         return [texts]
     return as_texts(texts)
 
@@ -61,6 +66,14 @@ class TextGenerator(Task):
     >>> out = gen.generate(["to be"], max_length=5)
     >>> len(out), out[0].startswith("to be")
     (1, True)
+
+    ``strategy`` and ``mixed_precision`` work as on every task (the
+    logits stay float32). ``export(path, max_length=N)`` writes a
+    SavedModel whose ``serving_default`` signature takes ``prompts``
+    (``tf.string``, ``[None]``) and returns ``text``: each prompt followed
+    by its greedy continuation of at most ``N`` tokens (fixed at export;
+    default ``sequence_length // 2`` for the Transformer, 100 for the
+    LSTM), exactly as ``generate(prompts, max_length=N)`` returns it.
     """
 
     task_id = "generation"
@@ -76,6 +89,7 @@ class TextGenerator(Task):
         "learning_rate": 1e-3,
         "stride": None,
     }
+    param_choices = {"tokenizer": ("char", "word", "wordpiece")}
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -165,14 +179,21 @@ class TextGenerator(Task):
         callbacks=None,
         verbose="auto",
         max_seconds=None,
+        tensorboard_dir=None,
+        checkpoint_dir=None,
     ):
         """Train on a corpus string or a batch of texts.
 
         ``validation_data`` is a corpus string or texts; ``max_seconds``
-        stops training after that much time (checked every batch).
+        stops training after that much time (checked every batch);
+        ``tensorboard_dir`` writes TensorBoard logs there;
+        ``checkpoint_dir`` backs up every epoch and, after a crash, lets
+        the same call resume from the last backed-up epoch.
         Returns the Keras ``History``.
         """
         texts = _as_corpus(texts)
+        check_positive_int("epochs", epochs)
+        check_positive_int("batch_size", batch_size)
         set_seed(self.seed)
         if self.model is None:
             with self._scope():
@@ -194,12 +215,15 @@ class TextGenerator(Task):
             callbacks=callbacks,
             verbose=verbose,
             max_seconds=max_seconds,
+            tensorboard_dir=tensorboard_dir,
+            checkpoint_dir=checkpoint_dir,
         )
 
     def evaluate(self, texts, batch_size=64):
         """``loss`` (nats/token), ``perplexity`` and, for the char
         tokenizer, ``bits_per_char``, over non-overlapping windows."""
         texts = _as_corpus(texts)
+        check_positive_int("batch_size", batch_size)
         model = self._require_model()
         x, y = self.windows(texts, self.params["sequence_length"])
         loss = float(model.evaluate(x, y, batch_size=batch_size, verbose=0))
@@ -214,8 +238,11 @@ class TextGenerator(Task):
 
     def predict(self, texts, batch_size=64, callbacks=None, verbose=0):
         """Next-token logits for every position: ``(batch, length, vocab)``
-        with ``length = sequence_length``."""
+        where ``length`` is 1 ([BOS]) + the longest text's tokens (the
+        Transformer keeps each text's last ``sequence_length`` tokens).
+        Empty texts give the logits after [BOS] alone."""
         texts = as_texts(texts)
+        check_positive_int("batch_size", batch_size)
         model = self._require_model()
         ids = self._encode_prompts(texts, 0)[0]
         return model.predict(
@@ -307,8 +334,20 @@ class TextGenerator(Task):
                 "`on_token` streams each step, which the fused loop does not "
                 "expose. Use decode='stepwise'."
             )
+        if on_token is not None and not callable(on_token):
+            raise TypeError(
+                "`on_token` must be a function on_token(step, token_ids, "
+                f"texts). Received: {on_token!r}."
+            )
+        callbacks = check_callbacks(callbacks)
         sampler = make_sampler(
-            sampler, temperature, seed, top_k, top_p, num_beams
+            sampler,
+            temperature,
+            seed,
+            top_k,
+            top_p,
+            num_beams,
+            vocabulary_size=len(self.tokenizer.vocabulary),
         )
         check_decode(decode, sampler)
         ids, lengths = self._encode_prompts(prompts, max_length)
@@ -341,13 +380,70 @@ class TextGenerator(Task):
             stop_token_ids=stop_ids,
             on_token=stream,
         )
-        return self._texts(prompts, output, lengths, stop_ids)
+        return self._texts(prompts, output, lengths, stop_ids, max_length)
 
-    def _texts(self, prompts, output, lengths, stop_ids):
+    def _serving_function(self, max_length):
+        import tensorflow as tf
+
+        model = self._require_model()
+        decoder = Decoder(adapter_for(model.backbone, model.head))
+        context = decoder.adapter.max_positions
+        if max_length is None:
+            max_length = 100 if context is None else max(1, context // 2)
+        if (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, int)
+            or max_length < 1
+            or (context is not None and max_length >= context)
+        ):
+            limit = "" if context is None else f" below {context}"
+            raise ValueError(
+                f"`max_length` must be a positive integer{limit} (new "
+                f"tokens, fixed at export). Received: "
+                f"max_length={max_length!r}."
+            )
+        tokenizer = model.tokenizer
+        sampler = make_sampler("greedy")
+        separator = "" if self.params["tokenizer"] == "char" else " "
+
+        def serve(prompts):
+            rows = tokenizer.tokenize_ragged(prompts)
+            bos = tf.fill([rows.nrows(), 1], tf.constant(BOS_ID, tf.int32))
+            rows = tf.concat([bos, rows], axis=1)
+            if context is not None:
+                rows = rows[:, -(context - max_length) :]
+            lengths = tf.cast(rows.row_lengths(), tf.int32)
+            ids = rows.to_tensor(default_value=PAD_ID)
+            ids = tf.pad(ids, [[0, 0], [0, max_length]])
+            positions = tf.range(tf.shape(ids)[1])[None, :]
+            prompt_mask = positions < lengths[:, None]
+            output = decoder.fused_graph(
+                ids,
+                tf.reduce_min(lengths),
+                prompt_mask,
+                sampler,
+                stop_token_ids=(EOS_ID,),
+            )
+            new = tokenizer.detokenize_tensor(output, ~prompt_mask)
+            joint = tf.logical_and(
+                tf.not_equal(prompts, ""), tf.not_equal(new, "")
+            )
+            text = tf.where(
+                joint,
+                tf.strings.join([prompts, new], separator=separator),
+                tf.strings.join([prompts, new]),
+            )
+            return {"text": text}
+
+        return "prompts", serve
+
+    def _texts(self, prompts, output, lengths, stop_ids, max_length):
+        """Each prompt plus at most ``max_length`` new tokens (rows with a
+        shorter prompt were decoded further to fill the batch)."""
         texts = []
         separator = "" if self.params["tokenizer"] == "char" else " "
         for prompt, row, length in zip(prompts, output, lengths, strict=True):
-            new = row[length:].tolist()
+            new = row[length : length + max_length].tolist()
             for position, token in enumerate(new):
                 if token in stop_ids:
                     new = new[: position + (token != EOS_ID)]

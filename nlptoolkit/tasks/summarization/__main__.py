@@ -3,7 +3,6 @@
 With no subcommand, trains a Transformer summarizer on DialogSum.
 """
 
-import argparse
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ def _add_data_columns(parser):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m nlptoolkit.tasks.summarization",
         description="Train, evaluate and run an abstractive summarizer.",
     )
@@ -45,7 +44,7 @@ def build_parser():
     train.add_argument("--num-heads", type=cli.positive_int, default=None)
     train.add_argument(
         "--max-minutes",
-        type=float,
+        type=cli.positive_float,
         default=5.0,
         help="stop training after this long (default 5)",
     )
@@ -113,8 +112,9 @@ def _pairs(args, split):
 def train_command(args):
     import nlptoolkit
     from nlptoolkit.metrics import plot_history
-    from nlptoolkit.tasks.classification.cli import manifest
 
+    # First: a multi-worker strategy must set up TF before anything runs.
+    strategy = cli.make_strategy(args.strategy)
     args.dataset = args.dataset or DEFAULT_DATASET
     if args.test_file and not args.train_file:
         raise cli.UserError("--test-file needs --train-file as well")
@@ -140,7 +140,9 @@ def train_command(args):
     ):
         if getattr(args, name):
             kwargs[name] = getattr(args, name)
-    model = nlptoolkit.Summarizer(args.backbone, seed=args.seed, **kwargs)
+    model = nlptoolkit.Summarizer(
+        args.backbone, seed=args.seed, strategy=strategy, **kwargs
+    )
     history = model.fit(
         documents,
         summaries,
@@ -149,6 +151,7 @@ def train_command(args):
         batch_size=args.batch_size,
         max_seconds=args.max_minutes * 60,
         verbose=cli.keras_verbose(),
+        checkpoint_dir=args.checkpoint_dir,
     )
     predictions = model.summarize(
         test_docs,
@@ -179,13 +182,18 @@ def train_command(args):
             "seed": args.seed,
             "parameters": model.count_params,
             "config": model.get_config(),
-            "manifest": manifest(args.seed, args.dataset),
         }
+    )
+    metrics["manifest"] = cli.manifest(
+        args.seed,
+        metrics["dataset"],
+        texts=documents + summaries,
+        tokenizer=model.tokenizer,
     )
     output = args.output or os.path.join(
         "runs", f"summarization-{args.dataset}-{model.backbone_name}"
     )
-    with cli.atomic_output_dir(output) as tmp:
+    with cli.atomic_output_dir(output, strategy) as tmp:
         model.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -214,10 +222,14 @@ def train_command(args):
     return 0
 
 
-def evaluate_command(args):
-    import nlptoolkit
+def _load_summarizer(path):
+    from nlptoolkit.tasks.summarization import Summarizer
 
-    model = nlptoolkit.load(args.model)
+    return cli.load_task(path, Summarizer, "summarizers")
+
+
+def evaluate_command(args):
+    model = _load_summarizer(args.model)
     if args.test_file:
         documents, _, references = _pairs(args, "test")
     else:
@@ -251,9 +263,7 @@ def _documents(args):
 
 
 def summarize_command(args):
-    import nlptoolkit
-
-    model = nlptoolkit.load(args.model)
+    model = _load_summarizer(args.model)
     callbacks = []
     if args.clock:
         from nlptoolkit.callbacks import InferenceClock

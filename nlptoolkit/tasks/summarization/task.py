@@ -7,12 +7,15 @@ import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
 from nlptoolkit.baselines import lead_k
+from nlptoolkit.checks import check_callbacks
+from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import Seq2SeqAdapter
 from nlptoolkit.decoding import check_decode
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LSTMSeq2SeqHead
 from nlptoolkit.heads import TransformerSeq2SeqHead
+from nlptoolkit.heads.seq2seq import ATTENTION_TYPES
 from nlptoolkit.metrics import rouge
 from nlptoolkit.preprocessing import BOS_ID
 from nlptoolkit.preprocessing import EOS_ID
@@ -116,8 +119,13 @@ def _check_pairs(documents, summaries, summaries_name="summaries"):
     return documents, summaries
 
 
-def _check_documents(documents):
+def _check_documents(documents, allow_empty=False):
+    """Documents as a list of str. Training and evaluation refuse empty
+    (or whitespace-only) documents; inference (``allow_empty``) takes
+    them and summarizes an empty encoding."""
     documents = as_texts(documents, "documents")
+    if allow_empty:
+        return documents
     for index, text in enumerate(documents):
         if not text.strip():
             raise ValueError(
@@ -157,6 +165,13 @@ class Summarizer(Task):
     >>> out = model.summarize(docs[:2], max_length=4, sampler="greedy")
     >>> len(out), all(isinstance(text, str) for text in out)
     (2, True)
+
+    ``strategy`` and ``mixed_precision`` work as on every task (the
+    logits stay float32). ``export(path, max_length=N)`` writes a
+    SavedModel whose ``serving_default`` signature takes ``documents``
+    (``tf.string``, ``[None]``) and returns ``text``: the greedy summary
+    of at most ``N`` tokens (fixed at export; default ``summary_length``),
+    as ``summarize(documents, max_length=N, sampler="greedy")`` gives it.
     """
 
     task_id = "summarization"
@@ -173,6 +188,11 @@ class Summarizer(Task):
         "learning_rate": 1e-3,
         "attention": "luong",
     }
+    param_choices = {
+        "tokenizer": ("word", "wordpiece"),
+        "attention": tuple(ATTENTION_TYPES),
+    }
+    lstm_bidirectional = True  # The LSTM encoder reads both ways.
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -310,15 +330,22 @@ class Summarizer(Task):
         callbacks=None,
         verbose="auto",
         max_seconds=None,
+        tensorboard_dir=None,
+        checkpoint_dir=None,
     ):
         """Train with teacher forcing on ``(documents, summaries)``.
 
         ``validation_data`` is a ``(documents, summaries)`` pair;
-        ``max_seconds`` stops training after that much time. The first
+        ``max_seconds`` stops training after that much time;
+        ``tensorboard_dir`` writes TensorBoard logs there;
+        ``checkpoint_dir`` backs up every epoch and, after a crash, lets
+        the same call resume from the last backed-up epoch. The first
         call trains the vocabulary on documents and summaries. Returns the
         Keras ``History``.
         """
         documents, summaries = _check_pairs(documents, summaries)
+        check_positive_int("epochs", epochs)
+        check_positive_int("batch_size", batch_size)
         set_seed(self.seed)
         if self.model is None:
             with self._scope():
@@ -346,6 +373,8 @@ class Summarizer(Task):
             callbacks=callbacks,
             verbose=verbose,
             max_seconds=max_seconds,
+            tensorboard_dir=tensorboard_dir,
+            checkpoint_dir=checkpoint_dir,
         )
 
     def predict(
@@ -359,13 +388,14 @@ class Summarizer(Task):
         """A numpy batch. Without ``summaries``: the greedy summary token
         ids ``(batch, max_length)`` (0 after ``[EOS]``); with
         ``summaries``: teacher-forced logits ``(batch, summary_length,
-        vocabulary_size)``."""
+        vocabulary_size)``. Empty documents are summarized too."""
+        check_positive_int("batch_size", batch_size)
         model = self._require_model()
         if summaries is not None:
             documents, summaries = _check_pairs(documents, summaries)
             x, _ = self._arrays(documents, summaries)
             return model.predict(x, batch_size=batch_size, verbose=verbose)
-        documents = _check_documents(documents)
+        documents = _check_documents(documents, allow_empty=True)
         return self._decode_ids(
             documents,
             self._max_length(max_length),
@@ -412,6 +442,48 @@ class Summarizer(Task):
             )
         result["examples"] = len(documents)
         return result
+
+    def top_losses(
+        self,
+        documents,
+        summaries,
+        k=10,
+        batch_size=32,
+        max_length=None,
+        sampler="greedy",
+    ):
+        """The ``k`` documents whose generated summary has the lowest
+        ROUGE-L F1 (percent) against its reference(s), worst first.
+
+        Returns a pandas DataFrame with columns ``document``,
+        ``reference``, ``prediction`` and ``rougeL``, indexed by position;
+        ``k=None`` returns every row. Summaries are decoded with
+        ``sampler`` (greedy by default, fused loop).
+
+        Example:
+        >>> import nlptoolkit
+        >>> docs = ["alice met bob at the cafe", "carol saw dan"] * 4
+        >>> sums = ["alice met bob", "carol saw dan"] * 4
+        >>> model = nlptoolkit.Summarizer(
+        ...     "lstm", hidden_dim=8, sequence_length=8, summary_length=6,
+        ...     seed=0)
+        >>> _ = model.fit(docs, sums, epochs=1, verbose=0)
+        >>> frame = model.top_losses(docs, sums, k=2, max_length=4)
+        >>> list(frame.columns), len(frame)
+        (['document', 'reference', 'prediction', 'rougeL'], 2)
+        """
+        from nlptoolkit import training
+
+        documents, summaries = _check_pairs(documents, summaries)
+        predictions = self.summarize(
+            documents,
+            max_length=max_length,
+            sampler=sampler,
+            batch_size=batch_size,
+        )
+        return training.summarization_top_losses(
+            documents, summaries, predictions, k=k
+        )
 
     # -------------------------------------------------------- summarize
     @property
@@ -466,6 +538,36 @@ class Summarizer(Task):
             outputs.append(_cut_at_eos(np.asarray(output)[:, 1:]))
         return np.concatenate(outputs, axis=0)
 
+    def _serving_function(self, max_length):
+        import tensorflow as tf
+
+        model = self._require_model()
+        max_length = self._max_length(max_length)
+        decoder = Decoder(Seq2SeqAdapter(model.backbone, model.head))
+        tokenizer = model.tokenizer
+        sequence_length = self.params["sequence_length"]
+        sampler = make_sampler("greedy")
+
+        def serve(documents):
+            encoder_ids = tokenizer.tokenize(documents, sequence_length)
+            batch_size = tf.shape(encoder_ids)[0]
+            ids = tf.pad(
+                tf.fill([batch_size, 1], tf.constant(BOS_ID, tf.int32)),
+                [[0, 0], [0, max_length]],
+            )
+            first = tf.range(max_length + 1)[None, :] < 1
+            output = decoder.fused_graph(
+                ids,
+                1,
+                tf.tile(first, [batch_size, 1]),
+                sampler,
+                stop_token_ids=(EOS_ID,),
+                encoder_inputs=encoder_ids,
+            )
+            return {"text": tokenizer.detokenize_tensor(output[:, 1:])}
+
+        return "documents", serve
+
     def summarize(
         self,
         documents,
@@ -497,7 +599,8 @@ class Summarizer(Task):
         keras-hub's ``BeamSampler`` has no ``length_penalty`` or
         ``no_repeat_ngram_size``, so neither is offered.
         """
-        documents = _check_documents(documents)
+        documents = _check_documents(documents, allow_empty=True)
+        callbacks = check_callbacks(callbacks)
         if (
             isinstance(num_beams, bool)
             or not isinstance(num_beams, int)
@@ -521,7 +624,13 @@ class Summarizer(Task):
         self._require_model()
         max_length = self._max_length(max_length)
         sampler = make_sampler(
-            sampler, temperature, seed, top_k, top_p, num_beams
+            sampler,
+            temperature,
+            seed,
+            top_k,
+            top_p,
+            num_beams,
+            vocabulary_size=len(self.tokenizer.vocabulary),
         )
         if decode != "fused" and hasattr(sampler, "num_beams"):
             raise ValueError(

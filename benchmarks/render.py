@@ -1,0 +1,488 @@
+"""Render `BENCHMARKS.md` from the JSON files in `benchmarks/results/`.
+
+Every figure in `BENCHMARKS.md` comes from a JSON file written by a script
+in `benchmarks/`; nothing is typed by hand. A results file has the shape
+`{"benchmark": name, "rows": [...], "manifest": {...}, "command": "..."}`
+(optionally `"title"`, `"notes"`, `"definitions"`, `"plot"`). `clock` and
+`generation_speed` get their own layout; any other benchmark is rendered
+as one table of its rows. Files without a `"benchmark"` key are skipped,
+and a section is only rendered when its JSON exists.
+
+Run `python benchmarks/render.py` (add `--check` to fail when the file on
+disk differs from what the JSON files give).
+"""
+
+import argparse
+import json
+import logging
+import os
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+logger = logging.getLogger("benchmarks.render")
+
+ORDER = ("clock", "generation_speed")
+
+
+# ----------------------------------------------------------------------
+# Formatting.
+
+
+def fmt(value):
+    """One table cell."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        magnitude = abs(value)
+        if magnitude == 0:
+            return "0"
+        if magnitude >= 1000:
+            return f"{value:,.0f}"
+        if magnitude >= 100:
+            return f"{value:.0f}"
+        if magnitude >= 10:
+            return f"{value:.1f}"
+        if magnitude >= 1:
+            return f"{value:.2f}"
+        return f"{value:.3g}"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, separators=(",", ":"))
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(rows, columns=None):
+    """A Markdown table; `columns` is a list of keys or (key, header)."""
+    if not rows:
+        return "_(no rows)_\n"
+    if columns is None:
+        keys = []
+        for row in rows:
+            for key in row:
+                if key not in keys:
+                    keys.append(key)
+        columns = keys
+    columns = [c if isinstance(c, tuple) else (c, c) for c in columns]
+    lines = [
+        "| " + " | ".join(header for _, header in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    for row in rows:
+        cells = [fmt(row.get(key)) for key, _ in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def provenance(payload):
+    """Command, date, machine and versions of one results file."""
+    manifest = payload.get("manifest") or {}
+    threads = manifest.get("threads") or {}
+    versions = manifest.get("versions") or {}
+    lines = []
+    if payload.get("command"):
+        lines.append(f"- Command: `{payload['command']}`")
+    if manifest.get("date"):
+        wall = manifest.get("wall_seconds")
+        took = f" (took {wall:.0f} s)" if isinstance(wall, (int, float)) else ""
+        lines.append(f"- Date: {manifest['date']}{took}")
+    machine = [
+        manifest.get("cpu_model"),
+        _cores(manifest),
+        _threads(threads),
+        manifest.get("platform"),
+    ]
+    machine = [m for m in machine if m]
+    if machine:
+        lines.append("- Machine: " + "; ".join(machine))
+    load = _load(manifest)
+    if load:
+        lines.append(f"- Load average (1 min) at start / end: {load}")
+    if versions:
+        lines.append(
+            "- Versions: "
+            + ", ".join(f"{k} {v}" for k, v in versions.items() if v)
+            + (f"; Python {manifest['python']}" if "python" in manifest else "")
+        )
+    if "seed" in manifest:
+        lines.append(f"- Seed: {manifest['seed']}")
+    if manifest.get("quick"):
+        lines.append("- **Quick mode** (reduced settings): re-run in full.")
+    if manifest.get("weights"):
+        lines.append(f"- Weights: {manifest['weights']}")
+    return "\n".join(lines) + "\n"
+
+
+def _cores(manifest):
+    count = manifest.get("cpu_count")
+    if count is None:
+        return None
+    usable = manifest.get("cpus_usable")
+    extra = f" ({usable} usable)" if usable not in (None, count) else ""
+    gpus = manifest.get("gpus")
+    gpu = "" if gpus is None else (f", {gpus} GPU" if gpus else ", no GPU")
+    return f"{count} CPUs{extra}{gpu}"
+
+
+def _threads(threads):
+    if not threads:
+        return None
+    intra = threads.get("tf_intra_op")
+    inter = threads.get("tf_inter_op")
+    if intra is None and inter is None:
+        return None
+
+    def name(n):
+        return "default" if n == 0 else str(n)
+
+    return f"TF threads intra {name(intra)} / inter {name(inter)}"
+
+
+def _load(manifest):
+    start = manifest.get("load_average_at_start")
+    end = manifest.get("load_average_at_end")
+    if not start:
+        return None
+    text = f"{start[0]:.2f}"
+    if end:
+        text += f" / {end[0]:.2f}"
+    return text
+
+
+def definitions(payload):
+    items = payload.get("definitions") or {}
+    if not items:
+        return ""
+    lines = ["Definitions:", ""]
+    lines += [f"- `{key}`: {text}" for key, text in items.items()]
+    return "\n".join(lines) + "\n"
+
+
+def notes(payload):
+    value = payload.get("notes")
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = [value]
+    return "\n".join(f"- {note}" for note in value) + "\n"
+
+
+def figure(payload, results_dir, output, alt):
+    plots = payload.get("plot")
+    if not plots:
+        return ""
+    if isinstance(plots, str):
+        plots = [plots]
+    lines = []
+    for name in plots:
+        path = pathlib.Path(results_dir) / name
+        if not path.exists():
+            logger.warning("figure %s is missing; not linked", path)
+            continue
+        relative = os.path.relpath(path, pathlib.Path(output).parent)
+        lines.append(f"![{alt}]({pathlib.Path(relative).as_posix()})")
+    return "\n\n".join(lines) + ("\n" if lines else "")
+
+
+# ----------------------------------------------------------------------
+# Sections.
+
+
+def render_clock(payload, results_dir, output):
+    rows = payload.get("rows") or []
+    positions = [
+        key.split("@", 1)[1]
+        for key in (rows[0] if rows else {})
+        if key.startswith("step_ms@")
+    ]
+    settings = (payload.get("manifest") or {}).get("settings") or {}
+    window = settings.get("window")
+    parts = [
+        "Step time of every decoding step, recorded by "
+        "`nlptoolkit.callbacks.InferenceClock` passed to "
+        "`TextGenerator.generate(..., callbacks=[clock])`: greedy decoding "
+        "from an 8-token prompt; `stepwise` uses the cache (KV cache for "
+        "the Transformer, (h, c) state for the LSTM), `uncached` recomputes "
+        "the whole prefix at every step.\n",
+        provenance(payload),
+        "### Step time (ms) against position\n",
+        (
+            f"Median over a window of {2 * window + 1} positions centred on "
+            "each position (clipped at the ends), pooled over the runs. "
+            "`ratio` is the last position's step time over the first's; "
+            "`slope` is the clock's least-squares slope.\n"
+            if window is not None
+            else ""
+        ),
+        table(
+            rows,
+            [("configuration", "configuration"), ("method", "method")]
+            + [("runs", "runs")]
+            + [(f"step_ms@{p}", f"@{p}") for p in positions]
+            + [
+                ("ratio_last_first", "ratio"),
+                ("slope_ms_per_position", "slope (ms/pos)"),
+            ],
+        ),
+        figure(payload, results_dir, output, "step time vs position"),
+        "### Latency and throughput (InferenceClock.summary)\n",
+        table(
+            rows,
+            [
+                ("configuration", "configuration"),
+                ("ttft_ms", "TTFT (ms)"),
+                ("tpot_ms", "TPOT (ms)"),
+                ("itl_p50_ms", "ITL p50 (ms)"),
+                ("itl_p99_ms", "ITL p99 (ms)"),
+                ("step_mean_ms", "step mean (ms)"),
+                ("tokens_per_second", "tokens/s"),
+                ("warmup_cycles", "warm-up cycles"),
+                ("complete", "all tokens"),
+            ],
+        ),
+    ]
+    overhead = payload.get("overhead")
+    if overhead:
+        parts += [
+            "### Clock overhead\n",
+            "The same stepwise `generate` with and without the clock, "
+            "alternated; `overhead` compares the medians, `paired` is the "
+            "median of the per-pair ratios, `CPU time` compares the "
+            "medians of the process CPU time, `hook cost` is the measured "
+            "cost of the clock's two step hooks per cycle times the cycles, "
+            "over the run.\n",
+            table(
+                overhead,
+                [
+                    ("configuration", "configuration"),
+                    ("new_tokens", "new tokens"),
+                    ("pairs", "pairs"),
+                    ("median_with_clock_s", "with clock (s)"),
+                    ("median_without_clock_s", "without (s)"),
+                    ("overhead_pct", "overhead %"),
+                    ("median_paired_overhead_pct", "paired %"),
+                    ("cpu_overhead_pct", "CPU time %"),
+                    ("hook_us_per_cycle", "hook µs/cycle"),
+                    ("hook_cost_pct", "hook cost %"),
+                ],
+            ),
+        ]
+    honesty = payload.get("honesty")
+    if honesty:
+        parts += [
+            "### Does the clock account for the time? (honesty)\n",
+            "Sum of the run's recorded cycle seconds, and the clock's "
+            "start-to-last-token time (E2E), over the wall time of the "
+            "`generate` call measured outside it.\n",
+            table(
+                honesty,
+                [
+                    ("configuration", "configuration"),
+                    ("runs", "runs"),
+                    ("median_wall_s", "wall (s)"),
+                    ("median_cycle_sum_over_wall", "cycles / wall"),
+                    ("min_cycle_sum_over_wall", "min cycles / wall"),
+                    ("median_e2e_over_wall", "E2E / wall"),
+                    ("median_host_gap_us", "gap between cycles (µs)"),
+                ],
+            ),
+        ]
+    host_gap = payload.get("host_gap")
+    if host_gap:
+        parts += [
+            "Host time between two cycles (median, µs) of the stepwise "
+            "loop, with the [EOS] stop check `TextGenerator.generate` "
+            "always asks for, and through `decoder.generate` on the same "
+            "token ids without stop ids:\n",
+            table(
+                host_gap,
+                [
+                    ("configuration", "configuration"),
+                    ("new_tokens", "new tokens"),
+                    ("gap_us_with_stop_ids", "with stop ids (µs)"),
+                    ("gap_us_without_stop_ids", "without (µs)"),
+                ],
+            ),
+        ]
+    fused = payload.get("fused_vs_stepwise")
+    if fused:
+        parts += [
+            "### Stepwise against fused\n",
+            "Tokens per second of `generate` (wall time, median of "
+            "alternated repeats) on the fused `while_loop` and on the "
+            "stepwise loop the clock hooks into.\n",
+            table(
+                fused,
+                [
+                    ("configuration", "configuration"),
+                    ("new_tokens", "new tokens"),
+                    ("repeats", "repeats"),
+                    ("fused_tokens_per_s", "fused tok/s"),
+                    ("stepwise_tokens_per_s", "stepwise tok/s"),
+                    ("stepwise_over_fused", "stepwise / fused"),
+                    ("stepwise_over_fused_best", "(best runs)"),
+                ],
+            ),
+        ]
+    acceptance = payload.get("acceptance")
+    if acceptance:
+        parts.append("### Checks\n")
+        parts.append(
+            "\n".join(
+                f"- {name}: {'pass' if ok else '**FAIL**'}"
+                for name, ok in acceptance.items()
+            )
+            + "\n"
+        )
+    parts += [notes(payload), definitions(payload)]
+    return parts
+
+
+def render_generation_speed(payload, results_dir, output):
+    rows = payload.get("rows") or []
+    parts = [provenance(payload)]
+    ratios = payload.get("ratios")
+    if ratios:
+        parts += [
+            "### Ratio to GPT2CausalLM (same size, same inputs)\n",
+            table(
+                ratios,
+                [
+                    ("batch_size", "batch"),
+                    ("gpt2_tokens_per_second", "GPT-2 tok/s"),
+                    ("fused_tokens_per_second", "fused tok/s"),
+                    ("fused_over_gpt2", "fused / GPT-2"),
+                    ("fused_over_gpt2_best", "fused / GPT-2 (best runs)"),
+                    ("fused_ids_over_gpt2", "fused (ids) / GPT-2"),
+                    ("stepwise_over_gpt2", "stepwise / GPT-2"),
+                    ("goal_fused_ge_1", "fused >= 1.0x"),
+                ],
+            ),
+        ]
+    parts += [
+        "### All variants\n",
+        table(
+            rows,
+            [
+                ("batch_size", "batch"),
+                ("variant", "variant"),
+                ("api", "call"),
+                ("new_tokens", "new tokens"),
+                ("repeats", "repeats"),
+                ("median_s", "median (s)"),
+                ("min_s", "min (s)"),
+                ("tokens_per_second", "tokens/s"),
+                ("vs_gpt2", "vs GPT-2"),
+                ("best_vs_gpt2", "vs GPT-2 (best runs)"),
+                ("complete", "all tokens"),
+            ],
+        ),
+        notes(payload),
+        definitions(payload),
+    ]
+    return parts
+
+
+def render_generic(payload, results_dir, output):
+    return [
+        provenance(payload),
+        table(payload.get("rows") or []),
+        figure(payload, results_dir, output, payload["benchmark"]),
+        notes(payload),
+        definitions(payload),
+    ]
+
+
+RENDERERS = {
+    "clock": render_clock,
+    "generation_speed": render_generation_speed,
+}
+
+
+def load_results(results_dir):
+    payloads = []
+    for path in sorted(pathlib.Path(results_dir).glob("*.json")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                payload = json.load(f)
+        except (OSError, ValueError) as error:
+            logger.warning("skipping %s: %s", path, error)
+            continue
+        if not isinstance(payload, dict) or "benchmark" not in payload:
+            logger.info("skipping %s: no 'benchmark' key", path.name)
+            continue
+        payload["_file"] = path.name
+        payloads.append(payload)
+
+    def key(payload):
+        name = payload["benchmark"]
+        rank = ORDER.index(name) if name in ORDER else len(ORDER)
+        return (rank, str(name), payload["_file"])
+
+    return sorted(payloads, key=key)
+
+
+def render(results_dir, output):
+    payloads = load_results(results_dir)
+    relative = os.path.relpath(results_dir, pathlib.Path(output).parent)
+    relative = pathlib.Path(relative).as_posix()
+    parts = [
+        "# Benchmarks\n",
+        "Generated by `python benchmarks/render.py` from the JSON files in "
+        f"`{relative}/`: no figure here is typed by hand. Each section names "
+        "the command that produced it, the date and the machine; re-run "
+        "that command, then the renderer, to update it. Ratios are "
+        "measured side by side within one run (the machines are shared, "
+        "so absolute times drift between runs).\n",
+    ]
+    if not payloads:
+        parts.append("_No results yet: run a script in `benchmarks/`._\n")
+    for payload in payloads:
+        name = payload["benchmark"]
+        title = payload.get("title") or str(name).replace("_", " ").title()
+        parts.append(f"## {title}\n")
+        parts.append(f"Source: `{relative}/{payload['_file']}`\n")
+        renderer = RENDERERS.get(name, render_generic)
+        parts += renderer(payload, results_dir, output)
+    text = "\n".join(part for part in parts if part)
+    return text.rstrip("\n") + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--results", default=str(_common.RESULTS_DIR))
+    parser.add_argument(
+        "--output", default=str(_common.REPO_ROOT / "BENCHMARKS.md")
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the output file differs from the rendering",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    text = render(args.results, args.output)
+    output = pathlib.Path(args.output)
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            print(f"{output} is out of date: run python benchmarks/render.py")
+            return 1
+        return 0
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+    logger.info("wrote %s", output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Scale and serving helpers: mixed precision and SavedModel export.
+
+- :func:`resolve_precision` turns a task's ``mixed_precision`` argument
+  into a Keras dtype policy name (``mixed_float16`` on a GPU,
+  ``mixed_bfloat16`` on a CPU) and :func:`dtype_policy_scope` sets that
+  policy only while a model is built (or loaded), restoring the global
+  policy afterwards.
+- :func:`write_saved_model` writes a TensorFlow SavedModel whose serving
+  signature takes a batch of raw strings (``tf.string``, shape
+  ``[None]``), through a temp directory and a rename.
+
+Distribution (``strategy=``) needs nothing here: a task builds and
+compiles its model inside ``strategy.scope()``, Keras records the
+strategy on the model, and ``fit`` then creates the optimizer's variables
+and runs every step under it.
+"""
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+
+import keras
+
+logger = logging.getLogger(__name__)
+
+MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
+
+
+def resolve_precision(mixed_precision):
+    """The dtype policy name for a task's ``mixed_precision`` argument.
+
+    ``False``/``None`` -> ``None`` (the global policy, float32 by
+    default); ``True`` -> ``"mixed_float16"`` when a GPU is visible, else
+    ``"mixed_bfloat16"``; a policy name is returned as is.
+
+    Example:
+    >>> from nlptoolkit.tasks.scale import resolve_precision
+    >>> resolve_precision(False) is None
+    True
+    >>> resolve_precision("mixed_bfloat16")
+    'mixed_bfloat16'
+    """
+    if mixed_precision is None or mixed_precision is False:
+        return None
+    if mixed_precision is True:
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return "mixed_float16"
+        return "mixed_bfloat16"
+    if isinstance(mixed_precision, str) and mixed_precision in MIXED_POLICIES:
+        return mixed_precision
+    raise ValueError(
+        "`mixed_precision` must be True, False or one of "
+        f"{list(MIXED_POLICIES)}. Received: "
+        f"mixed_precision={mixed_precision!r}."
+    )
+
+
+@contextlib.contextmanager
+def dtype_policy_scope(policy):
+    """Set the global Keras dtype policy to ``policy`` inside the block.
+
+    ``None`` changes nothing. The previous global policy is restored on
+    exit, even after an error.
+
+    Example:
+    >>> import keras
+    >>> from nlptoolkit.tasks.scale import dtype_policy_scope
+    >>> with dtype_policy_scope("mixed_bfloat16"):
+    ...     keras.layers.Dense(2).compute_dtype
+    'bfloat16'
+    >>> keras.config.dtype_policy().name
+    'float32'
+    """
+    if policy is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _replace_directory(tmp, path):
+    """Move the finished directory ``tmp`` to ``path`` (replacing an
+    earlier export there)."""
+    parent = os.path.dirname(path)
+    if not os.path.exists(path):
+        os.replace(tmp, path)
+        return
+    old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-", dir=parent)
+    os.rmdir(old)
+    os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def check_export_path(path):
+    """``path`` as an absolute str; refuse a file or a non-empty directory
+    that is not an earlier SavedModel (it would be replaced)."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isfile(path):
+        raise ValueError(
+            f"`export` writes a SavedModel directory, but {path!r} is a "
+            "file. Pass a directory path, e.g. 'exported/1'."
+        )
+    if (
+        os.path.isdir(path)
+        and os.listdir(path)
+        and not os.path.isfile(os.path.join(path, "saved_model.pb"))
+    ):
+        raise ValueError(
+            f"{path!r} is a non-empty directory that is not a SavedModel; "
+            "`export` would replace it. Pass a new or empty directory."
+        )
+    return path
+
+
+def write_saved_model(model, serve, input_name, path):
+    """Write ``serve`` as the ``serving_default`` signature of a SavedModel.
+
+    ``serve`` is a Python function of one argument named ``input_name``
+    (a ``tf.string`` tensor of shape ``[None]``) returning a dict of
+    tensors; it is traced once with that signature. ``model``'s variables
+    and lookup tables are tracked. The directory is written next to
+    ``path`` and renamed into place, so a crash leaves no half-written
+    export. Returns the absolute path.
+    """
+    import tensorflow as tf
+
+    path = check_export_path(path)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serve",
+        fn=serve,
+        input_signature=[tf.TensorSpec([None], tf.string, name=input_name)],
+    )
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        archive.write_out(tmp, verbose=False)
+        _replace_directory(tmp, path)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("Exported a SavedModel to %s", path)
+    return path

@@ -1,0 +1,154 @@
+"""Smoke test of the benchmark scripts with tiny settings (about 30 s).
+
+Runs `benchmarks/clock.py` and `benchmarks/generation_speed.py` in process
+with a one-layer, 16-wide model and a few positions, then renders
+`BENCHMARKS.md` from their JSON into a temporary folder.
+"""
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
+TINY = [
+    "--quick",
+    "--hidden-dim",
+    "16",
+    "--intermediate-dim",
+    "32",
+    "--num-layers",
+    "1",
+    "--num-heads",
+    "2",
+    "--batch-sizes",
+    "1,2",
+    "--fit-seconds",
+    "0.1",
+    "--corpus-chars",
+    "3000",
+]
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(
+        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    clock = load_script("clock")
+    clock.main(
+        TINY
+        + [
+            "--output",
+            str(out),
+            "--max-position",
+            "24",
+            "--positions",
+            "16,24",
+            "--window",
+            "2",
+            "--curve-repeats",
+            "1",
+            "--uncached-probe-batches",
+            "2",
+            "--overhead-pairs",
+            "1",
+            "--overhead-length",
+            "4",
+            "--fused-repeats",
+            "1",
+            "--fused-length",
+            "4",
+        ]
+    )
+    speed = load_script("generation_speed")
+    speed.main(
+        TINY + ["--output", str(out), "--new-tokens", "4", "--repeats", "1"]
+    )
+    return out
+
+
+def test_clock_json_has_every_section(results):
+    payload = json.loads((results / "clock.json").read_text())
+    assert payload["benchmark"] == "clock"
+    assert payload["command"].startswith("python ")
+    manifest = payload["manifest"]
+    for key in ("date", "cpu_count", "threads", "seed", "versions"):
+        assert key in manifest
+    labels = {row["configuration"] for row in payload["rows"]}
+    assert labels == {
+        f"{b}/{d}/b{n}"
+        for b in ("lstm", "transformer")
+        for d in ("stepwise", "uncached")
+        for n in (1, 2)
+    }
+    for row in payload["rows"]:
+        assert row["step_ms@16"] > 0 and row["step_ms@24"] > 0
+        assert row["complete"]
+        expected = (
+            "probe"
+            if row["batch_size"] == 2 and not row["cache"]
+            else ("continuous")
+        )
+        assert row["method"] == expected
+    assert len(payload["overhead"]) == 2
+    assert len(payload["fused_vs_stepwise"]) == 4
+    for item in payload["honesty"]:
+        assert 0 < item["median_cycle_sum_over_wall"] <= 1.0
+    assert set(payload["acceptance"]) >= {
+        "cached_flat_within_1.3x",
+        "clock_overhead_le_2pct",
+        "cycle_sum_within_5pct_of_wall",
+    }
+    assert (results / "clock.png").stat().st_size > 0
+
+
+def test_generation_speed_json(results):
+    payload = json.loads((results / "generation_speed.json").read_text())
+    assert payload["benchmark"] == "generation_speed"
+    variants = {(r["batch_size"], r["variant"]) for r in payload["rows"]}
+    assert variants == {
+        (n, v)
+        for n in (1, 2)
+        for v in ("gpt2", "fused", "stepwise", "fused_ids")
+    }
+    assert all(r["complete"] for r in payload["rows"])
+    assert [r["batch_size"] for r in payload["ratios"]] == [1, 2]
+
+
+def test_render_writes_every_section(results, tmp_path):
+    other = {
+        "benchmark": "classification",
+        "command": "python benchmarks/classification.py",
+        "manifest": {"date": "2026-01-01"},
+        "rows": [{"dataset": "imdb", "model": "tfidf", "accuracy": 0.906}],
+    }
+    (results / "classification.json").write_text(json.dumps(other))
+    (results / "not_a_result.json").write_text(json.dumps({"cycles": []}))
+    render = load_script("render")
+    output = tmp_path / "BENCHMARKS.md"
+    args = ["--results", str(results), "--output", str(output)]
+    assert render.main(args) == 0
+    text = output.read_text()
+    assert "## Inference clock" in text
+    assert "## Generation speed" in text
+    assert "## Classification" in text
+    assert "| imdb | tfidf | 0.906 |" in text
+    assert "clock.png" in text
+    assert "python benchmarks/clock.py" in text
+    assert render.main(args + ["--check"]) == 0
+
+
+def test_render_without_results(tmp_path):
+    render = load_script("render")
+    output = tmp_path / "BENCHMARKS.md"
+    render.main(["--results", str(tmp_path), "--output", str(output)])
+    assert "No results yet" in output.read_text()
