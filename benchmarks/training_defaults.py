@@ -58,6 +58,12 @@ def parse_args(argv):
     parser.add_argument("--backbone", default="lstm")
     parser.add_argument("--output", default=str(_common.RESULTS_DIR))
     parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="early-stopping patience (default: fit's, 1)",
+    )
+    parser.add_argument(
         "--resummarise",
         action="store_true",
         help="recompute summary and notes of the existing JSON (no runs)",
@@ -102,7 +108,7 @@ def split_for(train, validation, seed):
     )
 
 
-def run_one(name, config, data, seed, backbone):
+def run_one(name, config, data, seed, backbone, patience=True):
     import nlptoolkit
 
     train, validation, test = data
@@ -134,6 +140,7 @@ def run_one(name, config, data, seed, backbone):
             epochs=EPOCHS,
             batch_size=BATCH_SIZE,
             verbose=0,
+            early_stopping=patience,
         )
     else:
         texts, labels, pair = split_for(train, validation, seed)
@@ -151,6 +158,7 @@ def run_one(name, config, data, seed, backbone):
             batch_size=BATCH_SIZE,
             verbose=0,
             learning_rate=learning_rate,
+            early_stopping=patience,
         )
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
@@ -302,6 +310,7 @@ def payload_for(rows, command, manifest):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    args.patience = args.patience or True
     _common.setup_environment()
     if args.resummarise:
         import json
@@ -328,7 +337,11 @@ def main(argv=None):
         data = load(name)
         for seed in seeds:
             for config in configs(args.no_sweep):
-                rows.append(run_one(name, config, data, seed, args.backbone))
+                rows.append(
+                    run_one(
+                        name, config, data, seed, args.backbone, args.patience
+                    )
+                )
                 payload = payload_for(
                     rows, _common.command_line(__file__, argv), manifest
                 )

@@ -135,7 +135,7 @@ class Tokenizer(keras.layers.Layer):
     >>> import nlptoolkit
     >>> tok = nlptoolkit.preprocessing.Tokenizer(level="word")
     >>> tok.train(["a good film", "a bad film"])
-    >>> tok.tokenize(["a good movie"], sequence_length=5).shape
+    >>> tuple(tok.tokenize(["a good movie"], sequence_length=5).shape)
     (1, 5)
     >>> tok.detokenize(tok.tokenize(["a good film"]))
     ['a good film']

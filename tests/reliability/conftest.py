@@ -1,12 +1,12 @@
 """Shared by the reliability tests: tiny trained models (trained once) and
-subprocesses started early.
+the child processes of the SIGKILL tests.
 
-The SIGKILL tests need fresh Python processes, and most of a child's time
-is importing TensorFlow. A test module that defines ``start_children(
-folder, spawn)`` gets it called once its tests are collected: the children
-import and set up while the other tests run, then wait on stdin for the
-test to say ``go`` (see the ``early_children`` fixture). Whatever is
-left is killed at the end of the session.
+A test module that defines ``start_children(folder, spawn)`` gets its
+children from the ``children`` fixture: started on first use (so a child
+imports TensorFlow while another works), each waits on stdin until the
+test tells it to go; whatever is left is killed at the end of the
+session. (Starting them at collection time, to overlap their imports with
+other tests, measured no faster on the shared 2-core machine.)
 """
 
 import os
@@ -23,7 +23,7 @@ from helpers import TOY_TEXTS
 
 CORPUS = "to be or not to be, that is the question. " * 12
 TESTS = pathlib.Path(__file__).resolve().parents[1]
-_EARLY = {}  # test module path -> (children dict, folder)
+_CHILDREN = {}  # test module path -> (children dict, folder)
 
 
 def spawn(script, *args, folder, name):
@@ -53,34 +53,26 @@ def spawn(script, *args, folder, name):
 
 def _start(module):
     key = str(module.__file__)
-    if key not in _EARLY:
+    if key not in _CHILDREN:
         folder = pathlib.Path(tempfile.mkdtemp(prefix="nlptoolkit-rel-"))
-        _EARLY[key] = (module.start_children(folder, spawn), folder)
-    return _EARLY[key]
-
-
-def pytest_collection_finish(session):
-    if os.environ.get("NLPTOOLKIT_TEST_EARLY_CHILDREN", "1") == "0":
-        return  # Start each test's children when it runs instead.
-    for item in session.items:
-        module = getattr(item, "module", None)
-        if module is not None and hasattr(module, "start_children"):
-            _start(module)
+        _CHILDREN[key] = (module.start_children(folder, spawn), folder)
+    return _CHILDREN[key]
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for children, folder in _EARLY.values():
+    for children, folder in _CHILDREN.values():
         for child in children.values():
             if child.poll() is None:
                 child.kill()
             child.wait()
         shutil.rmtree(folder, ignore_errors=True)
-    _EARLY.clear()
+    _CHILDREN.clear()
 
 
 @pytest.fixture
-def early_children(request):
-    """``(children, folder)`` from this module's ``start_children``."""
+def children(request):
+    """``(children, folder)``: this module's ``start_children``, started
+    once per session."""
     return _start(request.module)
 
 

@@ -284,6 +284,7 @@ def _bad_calls():
             "stop_token",
         ),
         ("generator", lambda m: m.fit(""), ValueError, "empty"),
+        ("generator", lambda m: m.fit(["", ""]), ValueError, "only empty"),
         ("generator", lambda m: m.predict(["a"], -2), ValueError, "batch"),
         ("generator", lambda m: m.evaluate(["a"], 0), ValueError, "batch"),
         (

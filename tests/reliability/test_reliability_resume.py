@@ -56,8 +56,8 @@ print(json.dumps({{"epochs": history.epoch}}), flush=True)
 
 
 def start_children(folder, spawn):
-    """Both runs start at collection (see conftest) and import while the
-    other tests run; each trains only when told "go"."""
+    """Both runs start together (the ``children`` fixture, see conftest):
+    the second imports while the first trains, and waits for "go"."""
     return {
         run: spawn(
             TRAIN,
@@ -81,10 +81,10 @@ def _go(child):
 
 
 def test_killed_training_resumes_from_the_last_backed_up_epoch(
-    early_children,
+    children,
 ):
-    children, folder = early_children
-    first, second = children["first"], children["second"]
+    started, folder = children
+    first, second = started["first"], started["second"]
     try:
         _go(first)
         deadline = time.monotonic() + 240

@@ -43,7 +43,7 @@ while True:
 
 
 def start_children(folder, spawn):
-    """Started at collection (see conftest): imports while others run."""
+    """The ``children`` fixture (see conftest) starts these."""
     return {"save": spawn(SAVE_LOOP, folder=folder, name="save")}
 
 
@@ -60,13 +60,13 @@ def _read_until(child, wanted, folder, name):
 
 
 def test_sigkill_mid_save_leaves_the_previous_file_loadable(
-    saved, early_children, tmp_path
+    saved, children, tmp_path
 ):
     source, expected = saved
     path = tmp_path / "model.keras"
     path.write_bytes(source.read_bytes())
-    children, folder = early_children
-    child = children["save"]
+    started, folder = children
+    child = started["save"]
     try:
         _read_until(child, "ready", folder, "save")
         child.stdin.write(f"{path}\n")

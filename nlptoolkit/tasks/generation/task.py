@@ -192,6 +192,12 @@ class TextGenerator(Task):
         Returns the Keras ``History``.
         """
         texts = _as_corpus(texts)
+        if not any(texts):
+            raise ValueError(
+                f"`texts` holds only empty strings (received {len(texts)}). "
+                "Pass the text to train on (e.g. check the file is not "
+                "empty)."
+            )
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
         set_seed(self.seed)
