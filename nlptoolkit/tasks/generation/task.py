@@ -430,7 +430,11 @@ class TextGenerator(Task):
                 sampler,
                 stop_token_ids=(EOS_ID,),
             )
-            new = tokenizer.detokenize_tensor(output, ~prompt_mask)
+            # Each row keeps at most max_length new tokens, as generate does.
+            new_mask = tf.logical_and(
+                ~prompt_mask, positions < (lengths + max_length)[:, None]
+            )
+            new = tokenizer.detokenize_tensor(output, new_mask)
             joint = tf.logical_and(
                 tf.not_equal(prompts, ""), tf.not_equal(new, "")
             )
