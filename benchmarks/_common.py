@@ -25,11 +25,20 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 logger = logging.getLogger("benchmarks")
 
 
+_LOAD_AT_START = None
+
+
+def _load_average():
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
 def setup_environment():
     """Quiet TensorFlow, pick the TF backend and point at the local data.
 
     Called before `nlptoolkit` (and so TensorFlow) is imported.
     """
+    global _LOAD_AT_START
+    _LOAD_AT_START = _load_average()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("NLPTOOLKIT_OFFLINE", "1")
@@ -95,7 +104,6 @@ def manifest(seed, quick, **extra):
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:
         affinity = None
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     threading = tf.config.threading
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -114,7 +122,7 @@ def manifest(seed, quick, **extra):
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         },
         "gpus": len(tf.config.list_physical_devices("GPU")),
-        "load_average_at_start": list(load) if load else None,
+        "load_average_at_start": _LOAD_AT_START,
         "seed": seed,
         "quick": bool(quick),
         "versions": {
@@ -137,8 +145,7 @@ def manifest(seed, quick, **extra):
 
 def finish_manifest(info, started):
     """Adds the run's wall time and the load average at the end."""
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    info["load_average_at_end"] = list(load) if load else None
+    info["load_average_at_end"] = _load_average()
     info["wall_seconds"] = round(time.perf_counter() - started, 1)
     return info
 

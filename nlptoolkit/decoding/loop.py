@@ -252,6 +252,7 @@ class Decoder:
         }
         _call_hooks(callbacks, "on_decode_begin", dict(logs))
         if decode == "fused":
+            traces_before = self.traces
             fused = functions.get("fused")
             if fused is None:
                 fused = functions["fused"] = _compile(functions["fused_python"])
@@ -266,7 +267,12 @@ class Decoder:
             output = ops.convert_to_numpy(output)
             generated = count_generated(output, mask, stop_token_ids)
             _call_hooks(
-                callbacks, "on_decode_end", {"tokens_generated": generated}
+                callbacks,
+                "on_decode_end",
+                {
+                    "tokens_generated": generated,
+                    "warmup": self.traces != traces_before,
+                },
             )
             return output
         loop = self._stepwise if decode == "stepwise" else self._uncached
@@ -310,6 +316,7 @@ class Decoder:
         batch_size, length = token_ids.shape
         done = np.zeros(batch_size, dtype=bool)
         stop = np.asarray(list(stop_token_ids), dtype="int32")
+        generating = ~mask
         for step, index in enumerate(range(start, length)):
             traces_before = self.traces
             if step == 0:
@@ -326,7 +333,12 @@ class Decoder:
                     {"position": index, "batch_size": batch_size},
                 )
             new_tokens = advance(index, step == 0)
+            # The step's own bookkeeping (store, stop check) is part of the
+            # cycle, so the clock's cycles add up to the call's wall time.
             token_ids[:, index] = new_tokens
+            if stop.size:
+                stopped = new_tokens[:, None] == stop[None, :]
+                done |= stopped.any(axis=1) & generating[:, index]
             logs = self._cycle_logs(index, batch_size, traces_before)
             if step == 0:
                 _call_hooks(callbacks, "on_prefill_end", logs)
@@ -334,10 +346,8 @@ class Decoder:
                 _call_hooks(callbacks, "on_decode_step_end", step, logs)
             if on_token is not None:
                 on_token(step, new_tokens, index)
-            if stop.size:
-                done |= np.isin(new_tokens, stop) & ~mask[:, index]
-                if done.all():
-                    break
+            if stop.size and done.all():
+                break
         return token_ids
 
     def _stepwise(
