@@ -368,6 +368,21 @@ def write_clock(clock, directory):
     print(clock.format_summary(), file=sys.stderr)
 
 
+def clock_callbacks(args):
+    """``[InferenceClock()]`` when ``--clock DIR`` was given, else ``[]``."""
+    if not args.clock:
+        return []
+    from nlptoolkit.callbacks import InferenceClock
+
+    return [InferenceClock()]
+
+
+def finish_clock(callbacks, args):
+    """After the run: write the clock's files if ``--clock`` was given."""
+    if callbacks:
+        write_clock(callbacks[0], args.clock)
+
+
 def add_clock_argument(parser):
     parser.add_argument(
         "--clock",

@@ -275,16 +275,16 @@ class Decoder:
                 },
             )
             return output
-        loop = self._stepwise if decode == "stepwise" else self._uncached
-        output = loop(
-            functions,
-            token_ids,
-            start,
-            mask,
-            callbacks,
-            stop_token_ids,
-            on_token,
-            encoder_inputs,
+        make_advance = (
+            self._stepwise_advance
+            if decode == "stepwise"
+            else self._uncached_advance
+        )
+        advance = make_advance(
+            functions, token_ids, start, mask, encoder_inputs
+        )
+        output = self._run_steps(
+            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
         )
         generated = count_generated(output, mask, stop_token_ids)
         _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
@@ -350,17 +350,11 @@ class Decoder:
                 break
         return token_ids
 
-    def _stepwise(
-        self,
-        functions,
-        token_ids,
-        start,
-        mask,
-        callbacks,
-        stop_token_ids,
-        on_token,
-        encoder_inputs=None,
+    def _stepwise_advance(
+        self, functions, token_ids, start, mask, encoder_inputs=None
     ):
+        """``advance(index, first)`` for the cached path: prefill on the
+        first step, then one compiled step per token."""
         step_function = functions["step"]
         state = {"tokens": ops.convert_to_tensor(token_ids)}
         mask_tensor = ops.convert_to_tensor(mask)
@@ -379,21 +373,13 @@ class Decoder:
             state["tokens"], state["cache"] = tokens, cache
             return ops.convert_to_numpy(new)
 
-        return self._run_steps(
-            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
-        )
+        return advance
 
-    def _uncached(
-        self,
-        functions,
-        token_ids,
-        start,
-        mask,
-        callbacks,
-        stop_token_ids,
-        on_token,
-        encoder_inputs=None,
+    def _uncached_advance(
+        self, functions, token_ids, start, mask, encoder_inputs=None
     ):
+        """``advance(index, first)`` for the reference path: the whole
+        prefix through the model at every step."""
         uncached = functions["uncached"]
         mask_tensor = ops.convert_to_tensor(mask)
 
@@ -408,9 +394,7 @@ class Decoder:
             )
             return ops.convert_to_numpy(new)
 
-        return self._run_steps(
-            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
-        )
+        return advance
 
 
 def count_generated(token_ids, mask, stop_token_ids=()):

@@ -379,19 +379,14 @@ def _write_csv_atomically(frame, path):
 
 def predict_command(args):
     task = _load_classifier(args.model)
-    callbacks = []
-    if args.clock:
-        from nlptoolkit.callbacks import InferenceClock
-
-        callbacks.append(InferenceClock())
+    callbacks = cli.clock_callbacks(args)
     probabilities = task.predict(
         args.texts, batch_size=args.batch_size, callbacks=callbacks
     )
     for text, row in zip(args.texts, probabilities, strict=True):
         best = int(row.argmax())
         print(f"{task.label_names[best]}\t{row[best]:.3f}\t{text}")
-    if callbacks:
-        cli.write_clock(callbacks[0], args.clock)
+    cli.finish_clock(callbacks, args)
     return 0
 
 

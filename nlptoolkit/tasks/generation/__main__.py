@@ -227,11 +227,7 @@ def generate_command(args):
     decode = (
         "stepwise" if args.stream and args.decode == "fused" else (args.decode)
     )
-    callbacks = []
-    if args.clock:
-        from nlptoolkit.callbacks import InferenceClock
-
-        callbacks.append(InferenceClock())
+    callbacks = cli.clock_callbacks(args)
     on_token = None
     if args.stream:
         if len(prompts) > 1:
@@ -256,8 +252,7 @@ def generate_command(args):
         sys.stdout.write("\n")
     else:
         print("\n\n-----\n\n".join(texts))
-    if callbacks:
-        cli.write_clock(callbacks[0], args.clock)
+    cli.finish_clock(callbacks, args)
     return 0
 
 

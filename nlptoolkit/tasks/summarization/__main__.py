@@ -264,11 +264,7 @@ def _documents(args):
 
 def summarize_command(args):
     model = _load_summarizer(args.model)
-    callbacks = []
-    if args.clock:
-        from nlptoolkit.callbacks import InferenceClock
-
-        callbacks.append(InferenceClock())
+    callbacks = cli.clock_callbacks(args)
     summaries = model.summarize(
         _documents(args),
         max_length=args.max_length,
@@ -278,8 +274,7 @@ def summarize_command(args):
         callbacks=callbacks,
     )
     print("\n".join(summaries))
-    if callbacks:
-        cli.write_clock(callbacks[0], args.clock)
+    cli.finish_clock(callbacks, args)
     return 0
 
 
