@@ -1,12 +1,18 @@
-"""Stepwise and fused decoding with caches; samplers come from keras-hub."""
+"""Stepwise and fused decoding with caches; samplers come from keras-hub,
+beam search with frozen beams and a length penalty from ``beam``, and the
+``no_repeat_ngram_size`` logits processor from ``processors``."""
 
 from nlptoolkit.decoding.adapters import LSTMAdapter
 from nlptoolkit.decoding.adapters import TransformerAdapter
 from nlptoolkit.decoding.adapters import adapter_for
+from nlptoolkit.decoding.beam import BeamSampler
+from nlptoolkit.decoding.beam import check_length_penalty
 from nlptoolkit.decoding.loop import DECODE_PATHS
 from nlptoolkit.decoding.loop import Decoder
 from nlptoolkit.decoding.loop import check_decode
 from nlptoolkit.decoding.loop import count_generated
+from nlptoolkit.decoding.processors import ban_repeated_ngrams
+from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import SAMPLERS
 from nlptoolkit.decoding.samplers import make_sampler
 from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
@@ -14,12 +20,16 @@ from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
 __all__ = [
     "DECODE_PATHS",
     "SAMPLERS",
+    "BeamSampler",
     "Decoder",
     "LSTMAdapter",
     "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",
+    "ban_repeated_ngrams",
     "check_decode",
+    "check_length_penalty",
+    "check_no_repeat_ngram_size",
     "count_generated",
     "make_sampler",
 ]

@@ -12,6 +12,13 @@
 
 Greedy decoding gives the same tokens on all three paths.
 
+``no_repeat_ngram_size=n`` (``generate`` and ``fused_graph``) bans every
+token that would repeat an n-gram of its row (prompt included), on all
+three paths and for every sampler: ``Decoder._processed`` applies
+``ban_repeated_ngrams`` to the logits of each step, inside the ``next``
+function the samplers call (fused, stepwise) and after
+``uncached_logits`` (uncached).
+
 Hooks called on each callback that defines them (the InferenceClock
 does): ``on_decode_begin(logs)``, ``on_prefill_begin(logs)``,
 ``on_prefill_end(logs)``, ``on_decode_step_begin(step, logs)``,
@@ -23,6 +30,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from nlptoolkit.decoding.processors import ban_repeated_ngrams
+from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import reset_seed
 from nlptoolkit.decoding.samplers import sampler_key
 from nlptoolkit.decoding.samplers import seed_state
@@ -89,19 +98,42 @@ class Decoder:
             return self.adapter.prefill(tokens)
         return self.adapter.prefill(tokens, encoder_inputs)
 
-    def _functions(self, sampler):
+    @staticmethod
+    def _processed(logits, token_ids, index, no_repeat_ngram_size):
+        """The one place where logits processors run, on every path."""
+        return ban_repeated_ngrams(
+            logits, token_ids, index, no_repeat_ngram_size
+        )
+
+    def _next(self, no_repeat_ngram_size=0):
+        """The adapter's ``next`` with the logits processors applied."""
+        if not no_repeat_ngram_size:
+            return self.adapter.next
+        adapter_next = self.adapter.next
+
+        def next(prompt, cache, index):
+            logits, hidden_states, cache = adapter_next(prompt, cache, index)
+            logits = self._processed(
+                logits, prompt, index, no_repeat_ngram_size
+            )
+            return logits, hidden_states, cache
+
+        return next
+
+    def _functions(self, sampler, no_repeat_ngram_size=0):
         """Compiled functions for a sampler's settings (traced once per
         settings, not per call: a new sampler object with the same
         settings reuses them, and the first object's state)."""
-        key = sampler_key(sampler)
+        key = (sampler_key(sampler), no_repeat_ngram_size)
         if key not in self._compiled:
             adapter = self.adapter
+            next_function = self._next(no_repeat_ngram_size)
 
             def fused(token_ids, cache, index, mask, stop_token_ids):
                 self.traces += 1
                 stop = tuple(stop_token_ids) if stop_token_ids else None
                 return sampler(
-                    next=adapter.next,
+                    next=next_function,
                     prompt=token_ids,
                     cache=cache,
                     index=index,
@@ -111,7 +143,7 @@ class Decoder:
 
             def step(token_ids, cache, index, mask):
                 self.traces += 1
-                logits, _, cache = adapter.next(token_ids, cache, index)
+                logits, _, cache = next_function(token_ids, cache, index)
                 next_token = self._choose(
                     sampler, logits, token_ids, index, mask
                 )
@@ -126,6 +158,9 @@ class Decoder:
                     logits = adapter.uncached_logits(prefix)
                 else:
                     logits = adapter.uncached_logits(prefix, encoder_inputs)
+                logits = self._processed(
+                    logits, token_ids, index, no_repeat_ngram_size
+                )
                 return self._choose(sampler, logits, token_ids, index, mask)
 
             self._compiled[key] = {
@@ -161,6 +196,7 @@ class Decoder:
         sampler,
         stop_token_ids=(),
         encoder_inputs=None,
+        no_repeat_ngram_size=0,
     ):
         """The fused path on tensors, for use inside a traced function.
 
@@ -201,8 +237,9 @@ class Decoder:
             )
         else:
             cache = adapter.prefill(adapter.prefill_tokens(token_ids, start))
+        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         return sampler(
-            next=adapter.next,
+            next=self._next(no_repeat_ngram_size),
             prompt=token_ids,
             cache=cache,
             index=start,
@@ -223,11 +260,15 @@ class Decoder:
         on_token=None,
         info=None,
         encoder_inputs=None,
+        no_repeat_ngram_size=0,
     ):
         """Decode; ``encoder_inputs`` (encoder-decoder models only) are
         the encoder's token ids, passed to the adapter's ``prefill`` and,
-        on the uncached path, to ``uncached_logits``."""
+        on the uncached path, to ``uncached_logits``.
+        ``no_repeat_ngram_size`` (0: off) bans repeated n-grams (see
+        ``ban_repeated_ngrams``); the prompt counts as context."""
         check_decode(decode, sampler)
+        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         callbacks = list(callbacks or [])
         if encoder_inputs is not None:
             encoder_inputs = ops.convert_to_tensor(
@@ -236,7 +277,7 @@ class Decoder:
         token_ids = np.asarray(token_ids, dtype="int32")
         mask = np.asarray(mask, dtype=bool)
         batch_size, length = token_ids.shape
-        key, functions = self._functions(sampler)
+        key, functions = self._functions(sampler, no_repeat_ngram_size)
         # A seeded sampler starts from its seed on every call (same seed,
         # same text); an unseeded one carries on with its random stream.
         if getattr(functions["sampler"], "seed", None) is not None:

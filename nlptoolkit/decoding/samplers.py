@@ -1,4 +1,6 @@
-"""Sampler names -> keras-hub samplers (none are written here)."""
+"""Sampler names -> samplers: keras-hub's, and nlptoolkit's ``BeamSampler``
+(keras-hub's beam search with frozen finished beams and a length
+penalty; see ``nlptoolkit.decoding.beam``)."""
 
 import math
 
@@ -8,13 +10,15 @@ from keras import ops
 from nlptoolkit.checks import check_fraction
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.checks import check_seed
+from nlptoolkit.decoding.beam import BeamSampler
+from nlptoolkit.decoding.beam import check_length_penalty
 
 SAMPLERS = {
     "greedy": keras_hub.samplers.GreedySampler,
     "top_k": keras_hub.samplers.TopKSampler,
     "top_p": keras_hub.samplers.TopPSampler,
     "random": keras_hub.samplers.RandomSampler,
-    "beam": keras_hub.samplers.BeamSampler,
+    "beam": BeamSampler,
 }
 SAMPLER_ALIASES = {
     "topk": "top_k",
@@ -34,20 +38,34 @@ def make_sampler(
     top_p=0.9,
     num_beams=4,
     vocabulary_size=None,
+    length_penalty=None,
 ):
     """A keras-hub ``Sampler`` from a name (or pass one through).
 
     The arguments the chosen sampler uses are checked here (``top_k`` an
     integer in [1, ``vocabulary_size``], ``top_p`` in (0, 1],
-    ``temperature`` finite and > 0, ``seed`` None or in [0, 2**32)), so
-    a bad value fails before the compiled decode loop does.
+    ``temperature`` finite and > 0, ``seed`` None or in [0, 2**32),
+    ``length_penalty`` finite), so a bad value fails before the compiled
+    decode loop does. ``"beam"`` gives nlptoolkit's ``BeamSampler``;
+    ``length_penalty`` (default None: 1.0) applies to it only, and
+    passing one with another sampler (or a sampler object) is an error.
 
     Example:
     >>> from nlptoolkit.decoding import make_sampler
     >>> type(make_sampler("top_k", top_k=5, seed=1)).__name__
     'TopKSampler'
+    >>> make_sampler("beam", num_beams=2, length_penalty=0.0).length_penalty
+    0.0
     """
     if isinstance(sampler, keras_hub.samplers.Sampler):
+        if length_penalty is not None:
+            raise ValueError(
+                "`length_penalty` is set on the sampler object itself when "
+                f"`sampler` is one. Received: sampler={sampler!r}, "
+                f"length_penalty={length_penalty!r}. Pass "
+                "nlptoolkit.decoding.BeamSampler(length_penalty=...) or "
+                "sampler='beam'."
+            )
         return sampler
     if not isinstance(sampler, str):
         raise TypeError(
@@ -70,6 +88,12 @@ def make_sampler(
             "`temperature` must be a finite number > 0. Received: "
             f"temperature={temperature!r}."
         )
+    if length_penalty is not None and name != "beam":
+        raise ValueError(
+            "`length_penalty` only applies to beam search. Received: "
+            f"length_penalty={length_penalty!r} with sampler={sampler!r}. "
+            "Use sampler='beam', or leave length_penalty=None."
+        )
     if name == "greedy":
         return SAMPLERS[name](temperature=temperature)
     if name == "beam":
@@ -82,7 +106,14 @@ def make_sampler(
                 "`num_beams` must be an integer >= 1. Received: "
                 f"num_beams={num_beams!r}."
             )
-        return SAMPLERS[name](num_beams=num_beams, temperature=temperature)
+        length_penalty = check_length_penalty(
+            1.0 if length_penalty is None else length_penalty
+        )
+        return SAMPLERS[name](
+            num_beams=num_beams,
+            length_penalty=length_penalty,
+            temperature=temperature,
+        )
     seed = check_seed("seed", seed)
     if name == "top_k":
         check_positive_int("top_k", top_k)

@@ -323,6 +323,44 @@ def _bad_calls():
             ValueError,
             "top_k",
         ),
+        (
+            "summarizer",
+            lambda m: m.summarize(["a"], no_repeat_ngram_size=-2),
+            ValueError,
+            "no_repeat_ngram_size=-2",
+        ),
+        (
+            "summarizer",
+            lambda m: m.evaluate(["a"], ["b"], no_repeat_ngram_size=0.5),
+            ValueError,
+            "no_repeat_ngram_size=0.5",
+        ),
+        (
+            "summarizer",
+            lambda m: m.summarize(["a"], length_penalty=math.inf),
+            ValueError,
+            "length_penalty=inf",
+        ),
+        (
+            "summarizer",
+            lambda m: m.evaluate(["a"], ["b"], length_penalty=1.0),
+            ValueError,
+            "sampler='beam'",
+        ),
+        (
+            "generator",
+            lambda m: m.generate(["a"], no_repeat_ngram_size=False),
+            ValueError,
+            "no_repeat_ngram_size=False",
+        ),
+        (
+            "generator",
+            lambda m: m.generate(
+                ["a"], sampler="beam", length_penalty=-math.inf
+            ),
+            ValueError,
+            "length_penalty=-inf",
+        ),
     ]
 
 
@@ -509,6 +547,27 @@ def _run_cli(module, argv, capsys):
             "max-length",
         ),
         ("generation", ["train", "--max-minutes", "0"], "--max-minutes"),
+        (
+            "generation",
+            ["generate", "--model", "m", "--length-penalty", "nan"],
+            "--length-penalty",
+        ),
+        (
+            "generation",
+            ["generate", "--model", "m", "--no-repeat-ngram-size", "1.5"],
+            "--no-repeat-ngram-size",
+        ),
+        (
+            "summarization",
+            ["evaluate", "--model", "m", "--no-repeat-ngram-size", "-1"],
+            "--no-repeat-ngram-size",
+        ),
+        (
+            "summarization",
+            ["summarize", "--model", "m", "--length-penalty", "inf", "hi"],
+            "--length-penalty",
+        ),
+        ("summarization", ["train", "--length-penalty", "2"], "beam search"),
         ("summarization", ["train", "--test-file", "x.csv"], "--train-file"),
         (
             "summarization",

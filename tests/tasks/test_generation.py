@@ -134,6 +134,26 @@ def test_unseen_characters_map_to_unknown_not_a_crash(trained):
             ValueError,
             "num_beams",
         ),
+        (
+            {"prompts": ["a"], "no_repeat_ngram_size": -1},
+            ValueError,
+            "no_repeat_ngram_size=-1",
+        ),
+        (
+            {"prompts": ["a"], "no_repeat_ngram_size": 1.0},
+            ValueError,
+            "no_repeat_ngram_size=1.0",
+        ),
+        (
+            {"prompts": ["a"], "sampler": "beam", "length_penalty": "x"},
+            ValueError,
+            "length_penalty='x'",
+        ),
+        (
+            {"prompts": ["a"], "sampler": "top_p", "length_penalty": 2.0},
+            ValueError,
+            "only applies to beam",
+        ),
     ],
 )
 def test_bad_generate_arguments(trained, kwargs, error, match):
@@ -148,3 +168,43 @@ def test_transformer_context_limit_is_explained():
         generator.generate(["a"], max_length=16)
     # Long prompts keep their most recent tokens.
     assert len(generator.generate(["x" * 100], max_length=4)) == 1
+
+
+def new_repeats(ids, prompt_length, n):
+    """N-grams ending after the prompt that occurred earlier (the
+    prompt's own n-grams count as context)."""
+    seen, found = set(), []
+    for end in range(n - 1, len(ids)):
+        gram = tuple(ids[end - n + 1 : end + 1])
+        if end >= prompt_length and gram in seen:
+            found.append(gram)
+        seen.add(gram)
+    return found
+
+
+def test_no_repeat_ngram_size_and_length_penalty(trained, tmp_path):
+    outputs = {
+        decode: trained.generate(
+            PROMPTS, max_length=12, decode=decode, no_repeat_ngram_size=2
+        )
+        for decode in ("fused", "stepwise", "uncached")
+    }
+    assert outputs["fused"] == outputs["stepwise"] == outputs["uncached"]
+    options = {"length_penalty": 0.5, "no_repeat_ngram_size": 3}
+    beams = trained.generate(
+        PROMPTS, max_length=12, sampler="beam", num_beams=2, **options
+    )
+    tokenize = trained.tokenizer.tokenize_ragged
+    for texts, n in ((outputs["fused"], 2), (beams, 3)):
+        for prompt, text in zip(PROMPTS, texts, strict=True):
+            assert text.startswith(prompt)
+            prompt_ids = tokenize([prompt]).to_list()[0]
+            ids = tokenize([text]).to_list()[0]
+            assert new_repeats(ids, len(prompt_ids), n) == [], text
+    path = tmp_path / "lm.keras"
+    trained.save(path)
+    loaded = nlptoolkit.load(path)
+    again = loaded.generate(
+        PROMPTS, max_length=12, sampler="beam", num_beams=2, **options
+    )
+    assert again == beams

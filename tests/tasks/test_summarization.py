@@ -128,7 +128,9 @@ def test_cli_train_evaluate_summarize(tmp_path):
     ]  # fmt: skip
     train = subprocess.run(
         [*command, "train", "--max-examples", "40", "--epochs", "1",
-         "--batch-size", "16", "--output", str(out), *sizes],
+         "--batch-size", "16", "--output", str(out), *sizes,
+         "--sampler", "beam", "--num-beams", "2", "--length-penalty", "0.5",
+         "--no-repeat-ngram-size", "2"],
         capture_output=True, text=True, env=env, timeout=180,
     )  # fmt: skip
     assert train.returncode == 0, train.stderr[-2000:]
@@ -144,13 +146,17 @@ def test_cli_train_evaluate_summarize(tmp_path):
     for key in ("rouge1", "rouge2", "rougeL", "train_seconds"):
         assert key in metrics
         assert f"baseline_{key}" in metrics or key == "train_seconds"
+    assert metrics["sampler"] == "beam" and metrics["num_beams"] == 2
+    assert metrics["length_penalty"] == 0.5
+    assert metrics["no_repeat_ngram_size"] == 2
     lines = (out / "examples.jsonl").read_text().splitlines()
     assert len(lines) == 20
     assert set(json.loads(lines[0])) == {"document", "reference", "prediction"}
 
     summarize = subprocess.run(
         [*command, "summarize", "--model", str(out / "model.keras"),
-         "--sampler", "greedy", "--decode", "stepwise", "--clock",
+         "--sampler", "greedy", "--decode", "stepwise",
+         "--no-repeat-ngram-size", "3", "--clock",
          str(tmp_path / "clock"), "#Person1#: hello . #Person2#: hi ."],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
@@ -165,3 +171,55 @@ def test_cli_train_evaluate_summarize(tmp_path):
     )  # fmt: skip
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def repeated_ngrams(ids, n):
+    grams = [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+    return len(grams) - len(set(grams))
+
+
+def test_length_penalty_and_no_repeat_ngram_size(trained, tmp_path):
+    docs = DOCUMENTS[:4]
+    greedy = {
+        decode: trained.summarize(
+            docs,
+            max_length=10,
+            sampler="greedy",
+            decode=decode,
+            no_repeat_ngram_size=2,
+        )
+        for decode in ("fused", "stepwise", "uncached")
+    }
+    assert greedy["fused"] == greedy["stepwise"] == greedy["uncached"]
+    options = {"length_penalty": 0.5, "no_repeat_ngram_size": 2}
+    beams = trained.summarize(docs, max_length=10, num_beams=3, **options)
+    for texts in (greedy["fused"], beams):
+        for ids in trained.tokenizer.tokenize_ragged(texts).to_list():
+            assert repeated_ngrams(ids, 2) == 0, ids
+    for penalty in (0.0, 2.0):
+        assert len(trained.summarize(docs, length_penalty=penalty)) == 4
+    result = trained.evaluate(
+        docs, SUMMARIES[:4], sampler="beam", num_beams=2, **options
+    )
+    assert 0 <= result["rougeL"] <= 100
+    path = tmp_path / "summarizer.keras"
+    trained.save(path)
+    loaded = nlptoolkit.load(path)
+    again = loaded.summarize(docs, max_length=10, num_beams=3, **options)
+    assert again == beams
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"no_repeat_ngram_size": -1}, "no_repeat_ngram_size=-1"),
+        ({"no_repeat_ngram_size": 2.0}, "no_repeat_ngram_size=2.0"),
+        ({"no_repeat_ngram_size": True}, "no_repeat_ngram_size=True"),
+        ({"length_penalty": float("nan")}, "length_penalty=nan"),
+        ({"length_penalty": False}, "length_penalty=False"),
+        ({"sampler": "greedy", "length_penalty": 1.0}, "sampler='beam'"),
+    ],
+)
+def test_bad_decoding_options(trained, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        trained.summarize(DOCUMENTS[:1], **kwargs)

@@ -12,6 +12,7 @@ from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import adapter_for
 from nlptoolkit.decoding import check_decode
+from nlptoolkit.decoding import check_no_repeat_ngram_size
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LanguageModelHead
 from nlptoolkit.metrics import bits_per_token
@@ -73,7 +74,8 @@ class TextGenerator(Task):
     (``tf.string``, ``[None]``) and returns ``text``: each prompt followed
     by its greedy continuation of at most ``N`` tokens (fixed at export;
     default ``sequence_length // 2`` for the Transformer, 100 for the
-    LSTM), exactly as ``generate(prompts, max_length=N)`` returns it.
+    LSTM), exactly as ``generate(prompts, max_length=N)`` returns it
+    (``no_repeat_ngram_size`` is not part of the export).
     """
 
     task_id = "generation"
@@ -308,6 +310,8 @@ class TextGenerator(Task):
         top_p=0.9,
         num_beams=4,
         on_token=None,
+        length_penalty=None,
+        no_repeat_ngram_size=0,
     ):
         """Continue each prompt by up to ``max_length`` new tokens.
 
@@ -324,6 +328,18 @@ class TextGenerator(Task):
             decode: "fused", "stepwise" or "uncached".
             on_token: ``on_token(step, token_ids, texts)`` called after each
                 step on the stepwise and uncached paths (streaming).
+            num_beams: beams for ``sampler="beam"`` (>= 1, fused only).
+            length_penalty: beam search only (an error with another
+                sampler): the final beam maximises ``sum_log_probs /
+                generated_length ** length_penalty`` (Hugging Face's
+                convention; the length counts new tokens up to and
+                including the stop token). None means 1.0; 0.0 ranks by
+                the plain sum. Finished beams are frozen.
+            no_repeat_ngram_size: an integer >= 0; ``n > 0`` forbids any
+                n-gram from occurring twice in a row's tokens, the
+                prompt's (and its ``[BOS]``) included, as Hugging Face
+                does; every sampler and decode path. 0 (default): off.
+                ``export`` leaves it out (greedy only).
         """
         prompts = check_texts(prompts, "prompts")
         if (
@@ -346,6 +362,7 @@ class TextGenerator(Task):
                 f"texts). Received: {on_token!r}."
             )
         callbacks = check_callbacks(callbacks)
+        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         sampler = make_sampler(
             sampler,
             temperature,
@@ -354,6 +371,7 @@ class TextGenerator(Task):
             top_p,
             num_beams,
             vocabulary_size=len(self.tokenizer.vocabulary),
+            length_penalty=length_penalty,
         )
         check_decode(decode, sampler)
         ids, lengths = self._encode_prompts(prompts, max_length)
@@ -385,6 +403,7 @@ class TextGenerator(Task):
             callbacks=callbacks,
             stop_token_ids=stop_ids,
             on_token=stream,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
         return self._texts(prompts, output, lengths, stop_ids, max_length)
 

@@ -12,6 +12,7 @@ from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import Seq2SeqAdapter
 from nlptoolkit.decoding import check_decode
+from nlptoolkit.decoding import check_no_repeat_ngram_size
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LSTMSeq2SeqHead
 from nlptoolkit.heads import TransformerSeq2SeqHead
@@ -171,7 +172,12 @@ class Summarizer(Task):
     SavedModel whose ``serving_default`` signature takes ``documents``
     (``tf.string``, ``[None]``) and returns ``text``: the greedy summary
     of at most ``N`` tokens (fixed at export; default ``summary_length``),
-    as ``summarize(documents, max_length=N, sampler="greedy")`` gives it.
+    as ``summarize(documents, max_length=N, sampler="greedy")`` gives it
+    (``no_repeat_ngram_size`` is not part of the export).
+
+    ``summarize(..., length_penalty=, no_repeat_ngram_size=)`` tune beam
+    search (frozen finished beams, Hugging Face's length normalisation)
+    and forbid repeated n-grams on every sampler.
     """
 
     task_id = "summarization"
@@ -414,6 +420,8 @@ class Summarizer(Task):
         sampler="greedy",
         num_beams=4,
         decode="fused",
+        length_penalty=None,
+        no_repeat_ngram_size=0,
     ):
         """ROUGE of generated summaries and of Lead-3 on the documents.
 
@@ -421,7 +429,10 @@ class Summarizer(Task):
         per document (the best-matching reference counts, per ROUGE
         type). Returns ``rouge1``, ``rouge2``, ``rougeL`` (F1, percent),
         ``baseline_rouge1/2/L`` (Lead-3) and, with single-string
-        summaries, the teacher-forced ``loss`` (nats/token).
+        summaries, the teacher-forced ``loss`` (nats/token). The
+        summaries are decoded as ``summarize`` does, with ``sampler``,
+        ``num_beams``, ``decode``, ``length_penalty`` and
+        ``no_repeat_ngram_size``.
         """
         documents, summaries = _check_pairs(documents, summaries)
         predictions = self.summarize(
@@ -431,6 +442,8 @@ class Summarizer(Task):
             num_beams=num_beams,
             decode=decode,
             batch_size=batch_size,
+            length_penalty=length_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
         result = rouge(predictions, summaries)
         baseline = rouge(lead_k(documents, k=3), summaries)
@@ -515,7 +528,14 @@ class Summarizer(Task):
         return max_length
 
     def _decode_ids(
-        self, documents, max_length, sampler, decode, callbacks, batch_size
+        self,
+        documents,
+        max_length,
+        sampler,
+        decode,
+        callbacks,
+        batch_size,
+        no_repeat_ngram_size=0,
     ):
         encoder_ids = self.encode_documents(documents)
         outputs = []
@@ -534,6 +554,7 @@ class Summarizer(Task):
                 callbacks=callbacks,
                 stop_token_ids=[EOS_ID],
                 encoder_inputs=chunk,
+                no_repeat_ngram_size=no_repeat_ngram_size,
             )
             outputs.append(_cut_at_eos(np.asarray(output)[:, 1:]))
         return np.concatenate(outputs, axis=0)
@@ -581,6 +602,8 @@ class Summarizer(Task):
         top_k=10,
         top_p=0.9,
         batch_size=32,
+        length_penalty=None,
+        no_repeat_ngram_size=0,
     ):
         """Summaries of ``documents`` (a list of str) as a list of str.
 
@@ -591,16 +614,28 @@ class Summarizer(Task):
                 "random" or a ``keras_hub.samplers.Sampler``.
             num_beams: beams for ``sampler="beam"`` (>= 1).
             decode: "fused", "stepwise" or "uncached"; beam search needs
-                "fused" (keras-hub's BeamSampler keeps its beams inside
-                one compiled loop).
+                "fused" (the beams live inside one compiled loop).
             callbacks: objects with decode hooks, e.g. InferenceClock.
             seed: seeds the random samplers.
+            length_penalty: beam search only (an error with another
+                sampler). The final beam maximises ``sum_log_probs /
+                generated_length ** length_penalty``, the length counting
+                the tokens up to and including ``[EOS]`` (Hugging Face's
+                convention). None means 1.0 (the mean log-probability
+                per token); 0.0 ranks by the plain sum (shorter
+                summaries); larger values favour longer ones. A beam that
+                has emitted ``[EOS]`` is frozen (its score stops
+                changing).
+            no_repeat_ngram_size: an integer >= 0; ``n > 0`` forbids any
+                n-gram of summary tokens (``[BOS]`` included) from
+                occurring twice, with every sampler and decode path; 0
+                (default) turns it off.
 
-        keras-hub's ``BeamSampler`` has no ``length_penalty`` or
-        ``no_repeat_ngram_size``, so neither is offered.
+        ``export`` decodes greedily with neither option.
         """
         documents = _check_documents(documents, allow_empty=True)
         callbacks = check_callbacks(callbacks)
+        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         if (
             isinstance(num_beams, bool)
             or not isinstance(num_beams, int)
@@ -631,6 +666,7 @@ class Summarizer(Task):
             top_p,
             num_beams,
             vocabulary_size=len(self.tokenizer.vocabulary),
+            length_penalty=length_penalty,
         )
         if decode != "fused" and hasattr(sampler, "num_beams"):
             raise ValueError(
@@ -640,7 +676,13 @@ class Summarizer(Task):
                 "decode='fused', or sampler='greedy' for stepwise/uncached."
             )
         ids = self._decode_ids(
-            documents, max_length, sampler, decode, callbacks, batch_size
+            documents,
+            max_length,
+            sampler,
+            decode,
+            callbacks,
+            batch_size,
+            no_repeat_ngram_size,
         )
         return self.tokenizer.detokenize(ids)
 
