@@ -14,7 +14,7 @@ def run_cli(*args):
     )
 
 
-def test_train_then_generate_with_stream_and_clock(tmp_path):
+def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("to be or not to be, that is the question.\n" * 60)
     out = tmp_path / "run"
@@ -67,6 +67,8 @@ def test_train_then_generate_with_stream_and_clock(tmp_path):
         "--stream",
         "--seed",
         "1",
+        "--no-repeat-ngram-size",
+        "2",
         "--clock",
         str(clock),
     )
@@ -79,3 +81,14 @@ def test_train_then_generate_with_stream_and_clock(tmp_path):
     )
     assert result.returncode == 2
     assert "top_k" in result.stderr and "Traceback" not in result.stderr
+
+    # Beam search with its options, in-process (no second TF start-up).
+    from nlptoolkit.tasks.generation.__main__ import main
+
+    model = str(out / "model.keras")
+    beam = ["--sampler", "beam", "--num-beams", "2", "--max-length", "6"]
+    beam += ["--length-penalty", "0", "--no-repeat-ngram-size", "2"]
+    assert main(["generate", "--model", model, "--prompt", "to be", *beam]) == 0
+    assert capsys.readouterr().out.startswith("to be")
+    assert main(["generate", "--model", model, "--length-penalty", "1"]) == 2
+    assert "beam search" in capsys.readouterr().err

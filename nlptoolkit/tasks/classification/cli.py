@@ -17,7 +17,7 @@ from nlptoolkit import cli
 logger = logging.getLogger("nlptoolkit")
 
 
-def build_parser(prog, default_dataset):
+def build_parser(prog, default_dataset, task="classification"):
     parser = cli.ArgumentParser(
         prog=prog,
         description="Train, evaluate and run a text classifier. With no "
@@ -37,6 +37,7 @@ def build_parser(prog, default_dataset):
     train.add_argument("--num-layers", type=cli.positive_int, default=None)
     train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
     add_training_arguments(train)
+    cli.add_recipe_argument(train, task)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a saved model")
     evaluate.add_argument("--model", required=True, help="model.keras path")
@@ -175,13 +176,6 @@ def _splits(args):
     return train, validation, test, info.name
 
 
-def _carve_validation(train, fraction=0.1, seed=0):
-    validation = train.sample(frac=fraction, random_state=seed)
-    return train.drop(validation.index).reset_index(drop=True), (
-        validation.reset_index(drop=True)
-    )
-
-
 def _model_kwargs(args):
     names = ["sequence_length", "hidden_dim", "num_layers", "vocabulary_size"]
     return {
@@ -199,19 +193,14 @@ def train_command(args, task_class, default_epochs):
     # First: a multi-worker strategy must set up TF before anything runs.
     strategy = cli.make_strategy(args.strategy)
     train, validation, test, dataset = _splits(args)
+    # Without a validation split, ``fit`` holds out 10% of the training
+    # rows itself (stratified by label, seeded) for early stopping.
     carved = validation is None
-    if carved:
-        train, validation = _carve_validation(train, seed=args.seed)
-        logger.info(
-            "No validation split: carved 10%% of train (%d rows) for early "
-            "stopping.",
-            len(validation),
-        )
     logger.info(
-        "%s: %d train / %d validation / %d test rows",
+        "%s: %d train / %s validation / %d test rows",
         dataset,
         len(train),
-        len(validation),
+        "10% of train" if carved else len(validation),
         len(test),
     )
     task = task_class(
@@ -243,7 +232,9 @@ def train_command(args, task_class, default_epochs):
     history = task.fit(
         train["text"],
         train["label"],
-        validation_data=(validation["text"], validation["label"]),
+        validation_data=None
+        if carved
+        else (validation["text"], validation["label"]),
         epochs=args.epochs or default_epochs,
         batch_size=args.batch_size,
         verbose=cli.keras_verbose(),
@@ -279,12 +270,13 @@ def train_command(args, task_class, default_epochs):
             "seed": args.seed,
             "parameters": task.count_params,
             "sequence_length": task.model.task_config["sequence_length"],
-            "train_rows": len(train),
-            "validation_rows": len(validation),
+            "train_rows": task.training_config["train_rows"],
+            "validation_rows": task.training_config["validation_rows"],
             "validation_carved_from_train": carved,
             "training": task.training_config,
             "lr_finder": None if finder is None else finder.to_dict(),
             "test_rows": len(test),
+            "recipe": cli.recipe_record(args),
             "manifest": cli.manifest(
                 args.seed,
                 dataset,
@@ -398,7 +390,7 @@ def make_main(task_class, prog, default_dataset, default_epochs):
         return train_command(args, task_class, default_epochs)
 
     return cli.make_main(
-        lambda: build_parser(prog, default_dataset),
+        lambda: build_parser(prog, default_dataset, task_class.task_id),
         {
             "train": train,
             "evaluate": evaluate_command,

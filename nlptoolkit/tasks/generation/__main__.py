@@ -3,6 +3,7 @@
 With no subcommand, trains a char-level Transformer on Tiny Shakespeare.
 """
 
+import argparse
 import logging
 import os
 import sys
@@ -17,6 +18,33 @@ DEFAULT_DATASET = "tiny_shakespeare"
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
 
 
+def _length_penalty(text):
+    """argparse type: a finite number (beam search's length penalty)."""
+    from nlptoolkit.decoding import check_length_penalty
+
+    try:
+        return check_length_penalty(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number, received {text!r}"
+        ) from None
+
+
+def _ngram_size(text):
+    """argparse type: an integer >= 0 (0 turns the ban off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {value}"
+        )
+    return value
+
+
 def build_parser():
     parser = cli.ArgumentParser(
         prog="python -m nlptoolkit.tasks.generation",
@@ -25,6 +53,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command")
     train = sub.add_parser("train", help="train, evaluate, save, sample")
     cli.add_common_train_arguments(train, DEFAULT_DATASET)
+    cli.add_recipe_argument(train, "generation")
     train.set_defaults(backbone="transformer")
     train.add_argument("--text-column", default="text")
     train.add_argument(
@@ -33,6 +62,13 @@ def build_parser():
         help="char | word | wordpiece (default char)",
     )
     train.add_argument("--sequence-length", type=cli.positive_int, default=64)
+    train.add_argument(
+        "--vocabulary-size",
+        type=cli.positive_int,
+        default=None,
+        help="largest vocabulary, special tokens included (default: 512 "
+        "for chars, 8000 otherwise)",
+    )
     train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
     train.add_argument("--num-layers", type=cli.positive_int, default=None)
     train.add_argument(
@@ -65,6 +101,26 @@ def build_parser():
     generate.add_argument("--sampler", default="top_k")
     generate.add_argument("--temperature", type=cli.positive_float, default=1.0)
     generate.add_argument("--seed", type=cli.seed_int, default=None)
+    generate.add_argument(
+        "--num-beams",
+        type=cli.positive_int,
+        default=4,
+        help="beams for --sampler beam (default 4)",
+    )
+    generate.add_argument(
+        "--length-penalty",
+        type=_length_penalty,
+        default=None,
+        help="beam search only: the final beam maximises sum of "
+        "log-probs / length ** L (default 1.0; 0 = plain sum)",
+    )
+    generate.add_argument(
+        "--no-repeat-ngram-size",
+        type=_ngram_size,
+        default=0,
+        metavar="N",
+        help="never repeat an N-gram, prompt included (default 0: off)",
+    )
     generate.add_argument(
         "--decode", default="fused", help="fused | stepwise | uncached"
     )
@@ -120,6 +176,8 @@ def train_command(args):
         kwargs["hidden_dim"] = args.hidden_dim
     if args.num_layers:
         kwargs["num_layers"] = args.num_layers
+    if args.vocabulary_size:
+        kwargs["vocabulary_size"] = args.vocabulary_size
     generator = nlptoolkit.TextGenerator(
         args.backbone, seed=args.seed, strategy=strategy, **kwargs
     )
@@ -133,6 +191,8 @@ def train_command(args):
         checkpoint_dir=args.checkpoint_dir,
     )
     metrics = generator.evaluate(validation)
+    if args.tokenizer != "char":
+        metrics.update(_per_word(generator, validation, metrics["loss"]))
     level = "char" if args.tokenizer == "char" else "word"
     order = args.ngram_order or (7 if level == "char" else 3)
     start = time.perf_counter()
@@ -153,6 +213,7 @@ def train_command(args):
             "tokenizer": args.tokenizer,
             "seed": args.seed,
             "parameters": generator.count_params,
+            "recipe": cli.recipe_record(args),
         }
     )
     metrics["manifest"] = cli.manifest(
@@ -200,10 +261,48 @@ def train_command(args):
             f"{metrics['baseline_seconds']:.0f}",
         ],
     ]
+    if "word_perplexity" in metrics:
+        rows.insert(
+            2,
+            [
+                "perplexity per word",
+                f"{metrics['word_perplexity']:.2f}",
+                f"{baseline['perplexity']:.2f}",
+            ],
+        )
     print(f"\nvalidation, {generator.backbone_name} vs {metrics['baseline']}:")
     print(cli.format_table(rows, ["metric", "model", "n-gram"]))
     print(f"\n{samples[0]}\n\nwrote {output}/")
     return 0
+
+
+def _per_word(generator, texts, loss):
+    """``word_perplexity``: perplexity per whitespace-separated word, one
+    end of line counted per non-blank line, as PTB figures and the word
+    n-gram baseline count them: ``exp(loss * tokens_per_word)``.
+
+    The word tokenizer splits punctuation off (PTB's ``<unk>`` is three
+    tokens) and frames every text with [BOS] ... [EOS], so perplexity per
+    model token is not comparable with per-word figures; the mean loss per
+    token over the evaluated windows, times the stream's tokens per word,
+    is the loss per word.
+    """
+    from nlptoolkit.metrics import perplexity
+
+    words = sum(
+        len(line.split()) + 1
+        for text in texts
+        for line in text.splitlines()
+        if line.split()
+    )
+    rows = generator.tokenizer.tokenize_ragged(texts).row_lengths()
+    targets = int(rows.numpy().sum()) + 2 * len(texts) - 1  # [BOS], [EOS]
+    tokens_per_word = targets / max(words, 1)
+    return {
+        "words": words,
+        "tokens_per_word": tokens_per_word,
+        "word_perplexity": perplexity(loss * tokens_per_word),
+    }
 
 
 def _load_generator(path):
@@ -247,6 +346,9 @@ def generate_command(args):
         decode=decode,
         callbacks=callbacks,
         on_token=on_token,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
     )
     if args.stream:
         sys.stdout.write("\n")

@@ -3,6 +3,7 @@
 With no subcommand, trains a Transformer summarizer on DialogSum.
 """
 
+import argparse
 import json
 import logging
 import os
@@ -15,6 +16,61 @@ from nlptoolkit import cli
 logger = logging.getLogger("nlptoolkit")
 DEFAULT_DATASET = "dialogsum"
 EXAMPLES = 20
+
+
+def _length_penalty(text):
+    """argparse type: a finite number (beam search's length penalty)."""
+    from nlptoolkit.decoding import check_length_penalty
+
+    try:
+        return check_length_penalty(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number, received {text!r}"
+        ) from None
+
+
+def _ngram_size(text):
+    """argparse type: an integer >= 0 (0 turns the ban off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {value}"
+        )
+    return value
+
+
+def _add_decoding_arguments(parser):
+    parser.add_argument(
+        "--length-penalty",
+        type=_length_penalty,
+        default=None,
+        help="beam search only: the final beam maximises sum of "
+        "log-probs / length ** L (default 1.0; 0 = plain sum)",
+    )
+    parser.add_argument(
+        "--no-repeat-ngram-size",
+        type=_ngram_size,
+        default=0,
+        metavar="N",
+        help="never repeat an N-gram in a summary (default 0: off)",
+    )
+
+
+def _decoding_record(args, sampler):
+    """The decoding settings recorded beside the sampler (``sampler``:
+    the object ``make_sampler`` gave for them)."""
+    beam = hasattr(sampler, "num_beams")
+    return {
+        "num_beams": sampler.num_beams if beam else None,
+        "length_penalty": getattr(sampler, "length_penalty", None),
+        "no_repeat_ngram_size": args.no_repeat_ngram_size,
+    }
 
 
 def _add_data_columns(parser):
@@ -30,6 +86,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command")
     train = sub.add_parser("train", help="train, evaluate vs Lead-3, save")
     cli.add_common_train_arguments(train, DEFAULT_DATASET)
+    cli.add_recipe_argument(train, "summarization")
     train.set_defaults(backbone="transformer")
     _add_data_columns(train)
     train.add_argument("--tokenizer", default="word", help="word | wordpiece")
@@ -52,6 +109,7 @@ def build_parser():
         "--sampler", default="greedy", help="for the test summaries"
     )
     train.add_argument("--num-beams", type=cli.positive_int, default=4)
+    _add_decoding_arguments(train)
 
     evaluate = sub.add_parser("evaluate", help="ROUGE vs Lead-3 of a model")
     evaluate.add_argument("--model", required=True)
@@ -61,6 +119,7 @@ def build_parser():
     evaluate.add_argument("--max-examples", type=cli.positive_int, default=None)
     evaluate.add_argument("--sampler", default="greedy")
     evaluate.add_argument("--num-beams", type=cli.positive_int, default=4)
+    _add_decoding_arguments(evaluate)
     _add_data_columns(evaluate)
 
     summarize = sub.add_parser("summarize", help="summarize a file or text")
@@ -74,6 +133,7 @@ def build_parser():
     summarize.add_argument("--max-length", type=cli.positive_int, default=None)
     summarize.add_argument("--sampler", default="beam")
     summarize.add_argument("--num-beams", type=cli.positive_int, default=4)
+    _add_decoding_arguments(summarize)
     summarize.add_argument(
         "--decode", default="fused", help="fused | stepwise | uncached"
     )
@@ -111,10 +171,17 @@ def _pairs(args, split):
 
 def train_command(args):
     import nlptoolkit
+    from nlptoolkit.decoding import make_sampler
     from nlptoolkit.metrics import plot_history
 
     # First: a multi-worker strategy must set up TF before anything runs.
     strategy = cli.make_strategy(args.strategy)
+    # The test summaries' settings fail here, not after training.
+    sampler = make_sampler(
+        args.sampler,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+    )
     args.dataset = args.dataset or DEFAULT_DATASET
     if args.test_file and not args.train_file:
         raise cli.UserError("--test-file needs --train-file as well")
@@ -157,6 +224,8 @@ def train_command(args):
         test_docs,
         sampler=args.sampler,
         num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
         batch_size=max(args.batch_size, 32),
     )
     from nlptoolkit.baselines import lead_k
@@ -175,6 +244,7 @@ def train_command(args):
                 len(test_refs[0]) if isinstance(test_refs[0], list) else 1
             ),
             "sampler": args.sampler,
+            **_decoding_record(args, sampler),
             "dataset": args.dataset
             if not args.train_file
             else os.path.basename(args.train_file),
@@ -182,6 +252,7 @@ def train_command(args):
             "seed": args.seed,
             "parameters": model.count_params,
             "config": model.get_config(),
+            "recipe": cli.recipe_record(args),
         }
     )
     metrics["manifest"] = cli.manifest(
@@ -235,7 +306,12 @@ def evaluate_command(args):
     else:
         documents, _, references = _pairs(args, args.split)
     metrics = model.evaluate(
-        documents, references, sampler=args.sampler, num_beams=args.num_beams
+        documents,
+        references,
+        sampler=args.sampler,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
     )
     rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
     print(cli.format_table(rows, ["metric", "value"]))
@@ -272,6 +348,8 @@ def summarize_command(args):
         num_beams=args.num_beams,
         decode=args.decode,
         callbacks=callbacks,
+        length_penalty=args.length_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
     )
     print("\n".join(summaries))
     cli.finish_clock(callbacks, args)
