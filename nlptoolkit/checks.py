@@ -28,6 +28,7 @@ POSITIVE_INT_PARAMS = (
     "intermediate_dim",
     "num_layers",
     "num_heads",
+    "min_frequency",
     "stride",
 )
 # The smallest accepted value where 1 is not enough.
