@@ -16,7 +16,8 @@ SGDR, Loshchilov & Hutter 2017) while the optimizer keeps its moments.
 Without re-arming, a second ``fit`` would run at the schedule's floor
 (``alpha * peak``, i.e. 0) and learn nothing. ``start_step`` and
 ``total_steps`` are in ``get_config``, so a saved model reloads the cycle
-it was last trained with.
+it was last trained with. With TensorFlow the compiled train step reads
+them from a variable: re-arming does not trace the step again.
 """
 
 import math
@@ -97,29 +98,71 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
                 f"start_step={start_step!r}."
             )
         self.peak_learning_rate = float(peak_learning_rate)
-        self.total_steps = int(total_steps)
         self.warmup_fraction = float(warmup_fraction)
         self.alpha = float(alpha)
-        self.start_step = int(start_step)
         self.name = name
+        self._cycle = None
+        self._total_steps = int(total_steps)
+        self._start_step = int(start_step)
+        self._cycle = _cycle_variable(self._cycle_values())
+
+    # The cycle (start, warm-up and decay steps) is read from a variable
+    # inside the compiled train step, so `rearm` moves it with an assign
+    # and the train function is not traced again (with TensorFlow; other
+    # backends bake Python numbers in and are re-traced by `rearm`).
+    @property
+    def start_step(self):
+        return self._start_step
+
+    @start_step.setter
+    def start_step(self, value):
+        self._start_step = int(value)
+        self._sync_cycle()
+
+    @property
+    def total_steps(self):
+        return self._total_steps
+
+    @total_steps.setter
+    def total_steps(self, value):
+        self._total_steps = int(value)
+        self._sync_cycle()
+
+    @property
+    def updates_in_place(self):
+        """Whether a compiled train step sees a changed cycle without
+        being traced again."""
+        return self._cycle is not None
 
     @property
     def warmup_steps(self):
         """Warm-up steps of the current cycle."""
         return int(round(self.warmup_fraction * self.total_steps))
 
-    def __call__(self, step):
-        peak = self.peak_learning_rate
+    def _cycle_values(self):
         warmup = self.warmup_steps
         decay = max(self.total_steps - warmup, 1)
-        step = ops.cast(step, "float32") - float(self.start_step)
+        return [float(self.start_step), float(warmup), float(decay)]
+
+    def _sync_cycle(self):
+        if self._cycle is not None:
+            self._cycle.assign(self._cycle_values())
+
+    def __call__(self, step):
+        peak = self.peak_learning_rate
+        if self._cycle is None:
+            start, warmup, decay = self._cycle_values()
+        else:
+            start, warmup, decay = (self._cycle[i] for i in range(3))
+        step = ops.cast(step, "float32") - start
         progress = ops.clip((step - warmup) / decay, 0.0, 1.0)
         cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
         decayed = peak * (self.alpha + (1.0 - self.alpha) * cosine)
-        if warmup == 0:
-            return decayed
-        warming = peak * (step + 1.0) / float(warmup)
-        return ops.where(step < warmup, warming, decayed)
+        warming = peak * (step + 1.0) / ops.maximum(warmup, 1.0)
+        # No warm-up (warmup == 0): the cosine from the first step.
+        return ops.where(
+            ops.logical_and(step < warmup, warmup > 0), warming, decayed
+        )
 
     def get_config(self):
         return {
@@ -130,6 +173,20 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
             "start_step": self.start_step,
             "name": self.name,
         }
+
+
+def _cycle_variable(values):
+    """A float32 TensorFlow variable holding ``values`` (None on other
+    backends). Created where the schedule is (under a strategy's scope
+    when the task builds it there), never trained or saved: the schedule's
+    config holds the same numbers."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.Variable(
+        values, dtype=tf.float32, trainable=False, name="cosine_cycle"
+    )
 
 
 def total_steps(rows, batch_size, epochs):
@@ -234,7 +291,9 @@ def rearm(model, steps):
     """Start a new warm-up + cosine cycle of ``steps`` steps at the
     optimizer's current iteration (a no-op for other schedules).
 
-    Called by ``Task._train`` before every ``model.fit``. When the cycle
+    Called by ``Task._train`` before every ``model.fit``. With
+    TensorFlow the compiled train step reads the cycle from a variable,
+    so the next ``fit`` reuses it; on other backends, when the cycle
     changes after the model has trained, the compiled train function is
     dropped so the next ``fit`` traces the new constants. Returns the
     :class:`WarmupCosineDecay` (or None).
@@ -254,7 +313,13 @@ def rearm(model, steps):
     if (schedule.start_step, schedule.total_steps) != (start, steps):
         schedule.start_step = start
         schedule.total_steps = int(steps)
-        if getattr(model, "train_function", None) is not None:
+        # With TensorFlow the traced step reads the cycle from a variable:
+        # re-tracing it (1-2 s per `fit` call on a 2-core CPU) is needed
+        # only where the cycle was baked in as numbers.
+        if (
+            not schedule.updates_in_place
+            and getattr(model, "train_function", None) is not None
+        ):
             model.make_train_function(force=True)
     return schedule
 
