@@ -8,10 +8,20 @@ and 32, on the CPU:
 - `gpt2`: `keras_hub.models.GPT2CausalLM` with random weights and no
   preprocessor, `generate({"token_ids", "padding_mask"},
   stop_token_ids=None)` on token ids padded to prompt + 128 (keras-hub's
-  compiled prefill + `while_loop`).
+  compiled prefill + `while_loop`), as keras-hub runs it by default: on a
+  CPU-only machine Keras resolves `jit_compile="auto"` to False (and it
+  refuses XLA once TF op determinism is on, which the seeded
+  TextGenerator turns on).
+- `gpt2_xla`: the same model and call with its generate function
+  compiled by `tf.function(generate_step, jit_compile=True)` (set
+  directly, past Keras' refusal): GPT-2 with XLA, for a like-for-like
+  comparison with nlptoolkit's XLA loop.
 - `fused`: `nlptoolkit.TextGenerator.generate(prompts, decode="fused")`,
   strings in and out (tokenising, the [EOS] stop check and detokenising
-  included).
+  included); its default `jit_compile="auto"` runs prefill and loop
+  under XLA (one compiled function).
+- `fused_nojit`: the same with `jit_compile=False` (the plain compiled
+  `while_loop`, as before XLA became the default).
 - `stepwise`: the same with `decode="stepwise"` (one compiled step per
   token, called from Python).
 - `fused_ids`: the TextGenerator's `decoder.generate` on the same token ids
@@ -20,9 +30,10 @@ and 32, on the CPU:
 The TextGenerator is fitted for a couple of seconds (it builds its model
 and vocabulary in `fit`); speed does not depend on the weights. The
 variants run alternated in one process (the order rotates every round),
-warm-up calls excluded, and each figure is the median of the repeats.
+warm-up calls excluded (two per variant; the first is reported as
+`first_call_s`), and each figure is the median of the repeats.
 
-Run `python benchmarks/generation_speed.py` (about 2 minutes on 2 cores)
+Run `python benchmarks/generation_speed.py` (about 3 minutes on 2 cores)
 or `python benchmarks/generation_speed.py --quick`.
 """
 
@@ -38,10 +49,14 @@ import _common  # noqa: E402
 logger = logging.getLogger("benchmarks.generation_speed")
 
 PROMPT_CHARS = 7
-VARIANTS = ("gpt2", "fused", "stepwise", "fused_ids")
+VARIANTS = ("gpt2", "gpt2_xla", "fused", "fused_nojit", "stepwise", "fused_ids")
 API = {
     "gpt2": "keras_hub GPT2CausalLM.generate (token ids, stop_token_ids=None)",
-    "fused": "TextGenerator.generate(decode='fused') (strings)",
+    "gpt2_xla": "the same, generate_step under tf.function(jit_compile=True)",
+    "fused": "TextGenerator.generate(decode='fused') (strings; XLA: auto)",
+    "fused_nojit": (
+        "TextGenerator.generate(decode='fused', jit_compile=False) (strings)"
+    ),
     "stepwise": "TextGenerator.generate(decode='stepwise') (strings)",
     "fused_ids": "TextGenerator.decoder.generate(decode='fused') (token ids)",
 }
@@ -105,6 +120,7 @@ def main(argv=None):
     import keras
     import keras_hub
     import numpy as np
+    import tensorflow as tf
 
     from nlptoolkit.preprocessing import BOS_ID
 
@@ -141,6 +157,13 @@ def main(argv=None):
         backbone=gpt2_backbone, preprocessor=None
     )
     gpt2.compile(sampler=keras_hub.samplers.GreedySampler())
+    gpt2_xla = keras_hub.models.GPT2CausalLM(
+        backbone=gpt2_backbone, preprocessor=None
+    )
+    gpt2_xla.compile(sampler=keras_hub.samplers.GreedySampler())
+    gpt2_xla.generate_function = tf.function(
+        gpt2_xla.generate_step, jit_compile=True
+    )
     gpt2_info = {
         "model": "keras_hub.models.GPT2CausalLM",
         "weights": "random (keras.utils.set_random_seed(seed))",
@@ -169,16 +192,18 @@ def main(argv=None):
         inputs[batch] = (prompts, ids, mask, start)
 
     def run(variant, batch):
-        """Runs one variant; returns (seconds, new tokens produced)."""
+        """Runs one variant; returns (seconds, new tokens, output)."""
         prompts, ids, mask, start = inputs[batch]
         begin = time.perf_counter()
-        if variant == "gpt2":
-            out = gpt2.generate(
+        if variant in ("gpt2", "gpt2_xla"):
+            model = gpt2 if variant == "gpt2" else gpt2_xla
+            out = model.generate(
                 {"token_ids": ids, "padding_mask": mask},
                 stop_token_ids=None,
             )
             seconds = time.perf_counter() - begin
             produced = int(out["padding_mask"].sum()) - int(mask.sum())
+            out = out["token_ids"]
         elif variant == "fused_ids":
             out = generator.decoder.generate(
                 ids, start, mask, sampler, decode="fused", stop_token_ids=()
@@ -187,25 +212,39 @@ def main(argv=None):
             produced = int(np.count_nonzero(out[:, start:]))
         else:
             texts = generator.generate(
-                prompts, max_length=new_tokens, sampler=sampler, decode=variant
+                prompts,
+                max_length=new_tokens,
+                sampler=sampler,
+                decode="stepwise" if variant == "stepwise" else "fused",
+                jit_compile=False if variant == "fused_nojit" else "auto",
             )
             seconds = time.perf_counter() - begin
             produced = sum(
                 len(t) - len(p) for t, p in zip(texts, prompts, strict=True)
             )
-        return seconds, produced
+            out = texts
+        return seconds, produced, out
 
     results = []
+    same_text, same_gpt2 = {}, {}
     for batch in settings["batch_sizes"]:
+        first_call = {}
+        outputs = {}
         for variant in VARIANTS:  # warm-up: trace / compile, excluded
-            for _ in range(2):
-                run(variant, batch)
+            first_call[variant], _, outputs[variant] = run(variant, batch)
+            run(variant, batch)
+        same_text[batch] = (
+            outputs["fused"] == outputs["fused_nojit"] == outputs["stepwise"]
+        )
+        same_gpt2[batch] = bool(
+            np.array_equal(outputs["gpt2"], outputs["gpt2_xla"])
+        )
         times = {v: [] for v in VARIANTS}
         produced = {v: [] for v in VARIANTS}
         for repeat in range(settings["repeats"]):
             shift = repeat % len(VARIANTS)
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                seconds, count = run(variant, batch)
+                seconds, count, _ = run(variant, batch)
                 times[variant].append(seconds)
                 produced[variant].append(count)
         expected = batch * new_tokens
@@ -221,6 +260,7 @@ def main(argv=None):
                     "api": API[variant],
                     "new_tokens": new_tokens,
                     "repeats": settings["repeats"],
+                    "first_call_s": _common.rounded(first_call[variant], 3),
                     "median_s": _common.rounded(_common.median(times[variant])),
                     "min_s": _common.rounded(min(times[variant])),
                     "tokens_per_second": _common.rounded(tps),
@@ -248,9 +288,21 @@ def main(argv=None):
                 ],
                 "fused_over_gpt2": by_variant["fused"]["vs_gpt2"],
                 "fused_over_gpt2_best": by_variant["fused"]["best_vs_gpt2"],
+                "fused_over_gpt2_xla": _common.rounded(
+                    by_variant["fused"]["tokens_per_second"]
+                    / by_variant["gpt2_xla"]["tokens_per_second"],
+                    3,
+                ),
+                "fused_nojit_over_gpt2": by_variant["fused_nojit"]["vs_gpt2"],
+                "fused_first_call_s": by_variant["fused"]["first_call_s"],
+                "fused_nojit_first_call_s": by_variant["fused_nojit"][
+                    "first_call_s"
+                ],
                 "fused_ids_over_gpt2": by_variant["fused_ids"]["vs_gpt2"],
                 "stepwise_over_gpt2": by_variant["stepwise"]["vs_gpt2"],
                 "goal_fused_ge_1": by_variant["fused"]["vs_gpt2"] >= 1.0,
+                "greedy_text_identical": same_text[batch],
+                "gpt2_xla_tokens_identical": same_gpt2[batch],
             }
         )
 
@@ -275,9 +327,35 @@ def main(argv=None):
             ),
             "vs_gpt2": "tokens_per_second / GPT2CausalLM tokens_per_second",
             "best_*": "the same from the fastest repeat (min wall time)",
+            "greedy_text_identical": (
+                "fused (XLA), fused_nojit and stepwise returned the same "
+                "texts on the first call"
+            ),
+            "gpt2_xla_tokens_identical": (
+                "gpt2 and gpt2_xla returned the same token ids"
+            ),
+            "first_call_s": (
+                "wall seconds of the variant's first call at that batch "
+                "size: trace + compile + run (XLA compiles per shape, and "
+                "takes longer than a plain tf.function trace)"
+            ),
         },
         "rows": results,
         "ratios": ratios,
+        "notes": [
+            "`fused` is TextGenerator's default: `jit_compile='auto'` "
+            "compiles the prefill and the fused while_loop with XLA, as one "
+            "function (one compile per token-array shape and shortest "
+            "prompt; see `first_call_s`). `fused_nojit` is the plain "
+            "tf.function prefill + loop it replaced as the default.",
+            "`gpt2` is GPT2CausalLM as keras-hub runs it here: Keras "
+            "resolves jit_compile='auto' to False on a CPU-only machine "
+            "(and under TF op determinism). `gpt2_xla` forces XLA on its "
+            "generate function, for a like-for-like comparison.",
+            "The 2 cores are shared with other jobs: see the load averages "
+            "in the manifest; variants alternate within each round, so "
+            "the ratios share the load.",
+        ],
     }
     output = pathlib.Path(args.output)
     _common.write_json(output / "generation_speed.json", payload)

@@ -10,6 +10,7 @@ from nlptoolkit.decoding.beam import check_length_penalty
 from nlptoolkit.decoding.loop import DECODE_PATHS
 from nlptoolkit.decoding.loop import Decoder
 from nlptoolkit.decoding.loop import check_decode
+from nlptoolkit.decoding.loop import check_jit_compile
 from nlptoolkit.decoding.loop import count_generated
 from nlptoolkit.decoding.processors import ban_repeated_ngrams
 from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
@@ -28,6 +29,7 @@ __all__ = [
     "adapter_for",
     "ban_repeated_ngrams",
     "check_decode",
+    "check_jit_compile",
     "check_length_penalty",
     "check_no_repeat_ngram_size",
     "count_generated",

@@ -13,6 +13,15 @@ and returns the logits for position ``index``.
 
 Both also offer ``uncached_logits(prefix)``: the whole prefix through the
 model again, the quadratic reference path.
+
+``prefill(prefill_tokens(token_ids, index), length)`` builds the cache
+before the first step at ``index``: it reads only the prompt columns,
+and ``length`` (the token array's width) is the length of the cache it
+preallocates (the LSTM's state has none and ignores it).
+
+``supports_jit = True`` marks an adapter whose fused loop has been checked
+under XLA (``Decoder.generate(..., jit_compile="auto")`` compiles it with
+XLA on TensorFlow; other adapters run it without).
 """
 
 from keras import ops
@@ -41,6 +50,7 @@ class TransformerAdapter:
     """KV-cached decoding over a causal ``TransformerBackbone``."""
 
     kind = "transformer"
+    supports_jit = True
 
     def __init__(self, backbone, head):
         if not backbone.causal:
@@ -78,15 +88,18 @@ class TransformerAdapter:
         return self.head.logits(x), ops.stack(caches, axis=1)
 
     def prefill_tokens(self, token_ids, index):
-        """What ``prefill`` reads: the whole (padded) token array."""
-        del index
-        return token_ids
+        """What ``prefill`` reads: the prompt columns before ``index``
+        (the padded columns after them are never worth computing)."""
+        return token_ids[:, :index]
 
-    def prefill(self, token_ids):
-        """Fill the cache for every position of ``token_ids``; positions
-        at or after the first step's index hold stale values that each
-        step overwrites before anything attends to them (causal)."""
-        batch_size, length = ops.shape(token_ids)
+    def prefill(self, token_ids, length=None):
+        """A cache of ``length`` positions (default: ``token_ids``'
+        width) holding the keys and values of ``token_ids``; the later
+        positions are zeros, which each step overwrites before anything
+        attends to them (causal)."""
+        batch_size = ops.shape(token_ids)[0]
+        if length is None:
+            length = ops.shape(token_ids)[1]
         cache = self._empty_cache(batch_size, length)
         _, cache = self.call_with_cache(token_ids, cache, 0)
         return cache
@@ -109,6 +122,7 @@ class LSTMAdapter:
 
     kind = "lstm"
     max_positions = None
+    supports_jit = True
 
     def __init__(self, backbone, head):
         if backbone.bidirectional:
@@ -141,8 +155,10 @@ class LSTMAdapter:
         first step then reads the token at ``index - 1``)."""
         return token_ids[:, : index - 1]
 
-    def prefill(self, token_ids):
-        """The LSTM state after ``token_ids`` (zeros if there are none)."""
+    def prefill(self, token_ids, length=None):
+        """The LSTM state after ``token_ids`` (zeros if there are none);
+        ``length`` is unused (the state does not grow)."""
+        del length
         cache = self.empty_cache(ops.shape(token_ids)[0])
         if token_ids.shape[1] == 0:
             return cache

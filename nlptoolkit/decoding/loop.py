@@ -12,6 +12,25 @@
 
 Greedy decoding gives the same tokens on all three paths.
 
+``jit_compile`` (``generate``; TensorFlow backend, fused path only):
+``"auto"`` (default) compiles the fused ``while_loop`` with XLA
+(``tf.function(jit_compile=True)``) when the adapter is marked
+``supports_jit``, and runs it without XLA otherwise, or when XLA fails to
+compile it (the reason is logged once, and those settings keep the
+non-XLA loop from then on); ``True`` insists on XLA (its errors are
+raised); ``False`` never uses it. Under XLA, one compiled function runs
+``fused_graph``: the prefill (of the prompt columns before ``start``)
+and the loop, so XLA compiles once per token-array shape *and* ``start``
+(the shortest prompt), which takes seconds (a plain ``tf.function``
+generalises across shapes instead: the first call of a new shape is
+cheaper). Measured with ``benchmarks/generation_speed.py`` (4-layer,
+128-wide Transformer, 128 new tokens, greedy, shared 2-core CPU): about
+10x the plain loop's tokens/s at batch 1 and 1.9x at batch 32, the same
+greedy text, and a first call about 3 s longer (the XLA compile). The
+random samplers draw different (equally seeded, equally repeatable)
+tokens under XLA than without. JAX's ``jax.jit`` is XLA
+already; other backends ignore the argument.
+
 ``no_repeat_ngram_size=n`` (``generate`` and ``fused_graph``) bans every
 token that would repeat an n-gram of its row (prompt included), on all
 three paths and for every sampler: ``Decoder._processed`` applies
@@ -26,6 +45,8 @@ does): ``on_decode_begin(logs)``, ``on_prefill_begin(logs)``,
 hooks run after the new token ids are numpy arrays on the host.
 """
 
+import logging
+
 import keras
 import numpy as np
 from keras import ops
@@ -38,13 +59,18 @@ from nlptoolkit.decoding.samplers import seed_state
 
 DECODE_PATHS = ("fused", "stepwise", "uncached")
 
+logger = logging.getLogger(__name__)
 
-def _compile(function):
-    """Compile with the backend's graph compiler (eager otherwise)."""
+
+def _compile(function, jit_compile=False):
+    """Compile with the backend's graph compiler (eager otherwise);
+    ``jit_compile=True`` asks TensorFlow for XLA."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(function, reduce_retracing=True)
+        return tf.function(
+            function, reduce_retracing=True, jit_compile=jit_compile or None
+        )
     if keras.backend.backend() == "jax":
         import jax
 
@@ -57,6 +83,17 @@ def _call_hooks(callbacks, hook, *args):
         method = getattr(callback, hook, None)
         if method is not None:
             method(*args)
+
+
+def check_jit_compile(jit_compile):
+    """``jit_compile`` if it is ``"auto"``, ``True`` or ``False``."""
+    if not (jit_compile == "auto" or isinstance(jit_compile, bool)):
+        raise ValueError(
+            "`jit_compile` must be 'auto', True or False. Received: "
+            f"jit_compile={jit_compile!r}. Use 'auto' (XLA where it "
+            "compiles), True (XLA, errors raised) or False (no XLA)."
+        )
+    return jit_compile
 
 
 def check_decode(decode, sampler=None):
@@ -90,12 +127,18 @@ class Decoder:
         self._prefill = _compile(self._prefill_impl)
         self._compiled = {}
         self._seed_states = {}
+        # Settings whose fused loop XLA failed to compile: key -> reason.
+        self._jit_failed = {}
+        # (settings, shapes) the XLA loop has compiled for (XLA compiles
+        # per shape, even where tf.function's trace is shape-relaxed).
+        self._jit_shapes = set()
+        self._jit_logged = set()
 
     # ------------------------------------------------------ compiled parts
-    def _prefill_impl(self, tokens, encoder_inputs=None):
+    def _prefill_impl(self, tokens, length, encoder_inputs=None):
         self.traces += 1
         if encoder_inputs is None:
-            return self.adapter.prefill(tokens)
+            return self.adapter.prefill(tokens, length)
         return self.adapter.prefill(tokens, encoder_inputs)
 
     @staticmethod
@@ -141,6 +184,20 @@ class Decoder:
                     stop_token_ids=stop,
                 )
 
+            def fused_graph(
+                token_ids, start, mask, stop_token_ids, encoder_inputs=None
+            ):
+                self.traces += 1
+                return self.fused_graph(
+                    token_ids,
+                    start,
+                    mask,
+                    sampler,
+                    stop_token_ids=stop_token_ids,
+                    encoder_inputs=encoder_inputs,
+                    no_repeat_ngram_size=no_repeat_ngram_size,
+                )
+
             def step(token_ids, cache, index, mask):
                 self.traces += 1
                 logits, _, cache = next_function(token_ids, cache, index)
@@ -166,6 +223,7 @@ class Decoder:
             self._compiled[key] = {
                 "sampler": sampler,
                 "fused_python": fused,
+                "fused_graph_python": fused_graph,
                 "step": _compile(step),
                 "uncached": _compile(uncached),
             }
@@ -182,11 +240,111 @@ class Decoder:
 
     def _prefill_cache(self, token_ids, start, encoder_inputs=None):
         tokens = self.adapter.prefill_tokens(token_ids, start)
+        # A tensor, so that a new length does not retrace.
+        length = ops.convert_to_tensor(token_ids.shape[1], "int32")
         if encoder_inputs is not None:
-            return self._prefill(tokens, encoder_inputs)
+            return self._prefill(tokens, length, encoder_inputs)
         if tokens.shape[1] == 0:
             return self.adapter.empty_cache(tokens.shape[0])
-        return self._prefill(tokens)
+        return self._prefill(tokens, length)
+
+    def _use_jit(self, jit_compile, key):
+        """Whether the fused loop for settings ``key`` runs under XLA."""
+        if jit_compile is False or keras.backend.backend() != "tensorflow":
+            return False
+        reason = self._jit_failed.get(key)
+        if not getattr(self.adapter, "supports_jit", False):
+            reason = (
+                f"{type(self.adapter).__name__} is not marked supports_jit "
+                "(its loop has not been checked under XLA)"
+            )
+            if jit_compile is True:
+                raise ValueError(
+                    f"jit_compile=True, but {reason}. Use jit_compile='auto'"
+                    " or False."
+                )
+        if reason is None:
+            return True
+        if reason not in self._jit_logged:
+            self._jit_logged.add(reason)
+            logger.info("The fused loop runs without XLA: %s.", reason)
+        return False
+
+    def _run_fused(
+        self,
+        functions,
+        key,
+        token_ids,
+        start,
+        mask,
+        stop_token_ids,
+        encoder_inputs,
+        jit_compile,
+    ):
+        """Prefill and run the fused loop, in one XLA function where
+        ``_use_jit`` says so, else a prefill then a plain ``tf.function``.
+
+        Returns ``(output, compiled)``; ``compiled`` is True when this
+        call compiled the XLA function for new shapes (a warm-up call).
+        """
+        stop = tuple(stop_token_ids)
+        tensors = (
+            ops.convert_to_tensor(token_ids),
+            ops.convert_to_tensor(start, "int32"),
+            ops.convert_to_tensor(mask),
+        )
+        if not self._use_jit(jit_compile, key):
+            if "fused" not in functions:
+                functions["fused"] = _compile(functions["fused_python"])
+            cache = self._prefill_cache(token_ids, start, encoder_inputs)
+            ids, start_tensor, mask_tensor = tensors
+            output = functions["fused"](
+                ids, cache, start_tensor, mask_tensor, stop
+            )
+            return output, False
+        import tensorflow as tf
+
+        if "fused_jit" not in functions:
+            functions["fused_jit"] = _compile(
+                functions["fused_graph_python"], jit_compile=True
+            )
+        shapes = (
+            key,
+            tuple(token_ids.shape),
+            int(start),
+            stop,
+            None if encoder_inputs is None else tuple(encoder_inputs.shape),
+        )
+        try:
+            output = functions["fused_jit"](*tensors, stop, encoder_inputs)
+        except tf.errors.OpError as error:
+            if jit_compile is True:
+                raise
+            message = str(error).strip().splitlines()
+            reason = (
+                f"XLA could not compile it ({type(error).__name__}: "
+                f"{message[0] if message else ''})"
+            )
+            self._jit_failed[key] = reason
+            self._jit_logged.add(reason)
+            logger.warning(
+                "The fused loop runs without XLA for these sampler settings "
+                "from now on: %s. Pass jit_compile=False to skip the attempt.",
+                reason,
+            )
+            return self._run_fused(
+                functions,
+                key,
+                token_ids,
+                start,
+                mask,
+                stop_token_ids,
+                encoder_inputs,
+                jit_compile,
+            )
+        compiled = shapes not in self._jit_shapes
+        self._jit_shapes.add(shapes)
+        return output, compiled
 
     def fused_graph(
         self,
@@ -236,7 +394,8 @@ class Decoder:
                 lambda: adapter.empty_cache(ops.shape(tokens)[0]),
             )
         else:
-            cache = adapter.prefill(adapter.prefill_tokens(token_ids, start))
+            tokens = adapter.prefill_tokens(token_ids, start)
+            cache = adapter.prefill(tokens, ops.shape(token_ids)[1])
         no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         return sampler(
             next=self._next(no_repeat_ngram_size),
@@ -261,13 +420,17 @@ class Decoder:
         info=None,
         encoder_inputs=None,
         no_repeat_ngram_size=0,
+        jit_compile="auto",
     ):
         """Decode; ``encoder_inputs`` (encoder-decoder models only) are
         the encoder's token ids, passed to the adapter's ``prefill`` and,
         on the uncached path, to ``uncached_logits``.
         ``no_repeat_ngram_size`` (0: off) bans repeated n-grams (see
-        ``ban_repeated_ngrams``); the prompt counts as context."""
+        ``ban_repeated_ngrams``); the prompt counts as context.
+        ``jit_compile`` (``"auto"``, True, False): XLA for the fused loop
+        (see the module docstring); the other paths ignore it."""
         check_decode(decode, sampler)
+        check_jit_compile(jit_compile)
         no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         callbacks = list(callbacks or [])
         if encoder_inputs is not None:
@@ -294,16 +457,15 @@ class Decoder:
         _call_hooks(callbacks, "on_decode_begin", dict(logs))
         if decode == "fused":
             traces_before = self.traces
-            fused = functions.get("fused")
-            if fused is None:
-                fused = functions["fused"] = _compile(functions["fused_python"])
-            cache = self._prefill_cache(token_ids, start, encoder_inputs)
-            output = fused(
-                ops.convert_to_tensor(token_ids),
-                cache,
-                ops.convert_to_tensor(start, "int32"),
-                ops.convert_to_tensor(mask),
-                tuple(stop_token_ids),
+            output, compiled = self._run_fused(
+                functions,
+                key,
+                token_ids,
+                start,
+                mask,
+                stop_token_ids,
+                encoder_inputs,
+                jit_compile,
             )
             output = ops.convert_to_numpy(output)
             generated = count_generated(output, mask, stop_token_ids)
@@ -312,7 +474,7 @@ class Decoder:
                 "on_decode_end",
                 {
                     "tokens_generated": generated,
-                    "warmup": self.traces != traces_before,
+                    "warmup": compiled or self.traces != traces_before,
                 },
             )
             return output

@@ -48,6 +48,20 @@ def test_greedy_is_identical_across_decode_paths(trained):
         assert text.startswith(prompt)
 
 
+def test_xla_and_plain_fused_loops_agree_under_op_determinism(trained):
+    from nlptoolkit.tasks.task import op_determinism_enabled
+
+    assert op_determinism_enabled()  # the seeded task turned it on
+    outputs = {
+        jit: trained.generate(PROMPTS, max_length=12, jit_compile=jit)
+        for jit in ("auto", True, False)
+    }
+    assert outputs["auto"] == outputs[True] == outputs[False]
+    assert outputs[True] == trained.generate(
+        PROMPTS, max_length=12, decode="stepwise"
+    )
+
+
 def test_sampling_with_a_seed_repeats_and_survives_save_load(trained, tmp_path):
     first = trained.generate(PROMPTS, max_length=10, sampler="top_k", seed=3)
     again = trained.generate(PROMPTS, max_length=10, sampler="top_k", seed=3)
@@ -154,6 +168,7 @@ def test_unseen_characters_map_to_unknown_not_a_crash(trained):
             ValueError,
             "only applies to beam",
         ),
+        ({"prompts": ["a"], "jit_compile": "yes"}, ValueError, "'auto'"),
     ],
 )
 def test_bad_generate_arguments(trained, kwargs, error, match):

@@ -12,6 +12,7 @@ from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import adapter_for
 from nlptoolkit.decoding import check_decode
+from nlptoolkit.decoding import check_jit_compile
 from nlptoolkit.decoding import check_no_repeat_ngram_size
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LanguageModelHead
@@ -312,6 +313,7 @@ class TextGenerator(Task):
         on_token=None,
         length_penalty=None,
         no_repeat_ngram_size=0,
+        jit_compile="auto",
     ):
         """Continue each prompt by up to ``max_length`` new tokens.
 
@@ -340,6 +342,14 @@ class TextGenerator(Task):
                 prompt's (and its ``[BOS]``) included, as Hugging Face
                 does; every sampler and decode path. 0 (default): off.
                 ``export`` leaves it out (greedy only).
+            jit_compile: ``decode="fused"`` only. ``"auto"`` (default)
+                compiles the fused loop with XLA, and falls back to the
+                plain compiled loop (logging why) where XLA cannot
+                compile it; True: XLA, its errors raised; False: no XLA.
+                XLA compiles (seconds) once per number of prompts,
+                longest prompt + ``max_length``, and shortest prompt (in
+                tokens); pass False for a few calls that all differ in
+                those. See ``nlptoolkit.decoding.loop``.
         """
         prompts = check_texts(prompts, "prompts")
         if (
@@ -363,6 +373,7 @@ class TextGenerator(Task):
             )
         callbacks = check_callbacks(callbacks)
         no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
+        check_jit_compile(jit_compile)
         sampler = make_sampler(
             sampler,
             temperature,
@@ -404,6 +415,7 @@ class TextGenerator(Task):
             stop_token_ids=stop_ids,
             on_token=stream,
             no_repeat_ngram_size=no_repeat_ngram_size,
+            jit_compile=jit_compile,
         )
         return self._texts(prompts, output, lengths, stop_ids, max_length)
 
