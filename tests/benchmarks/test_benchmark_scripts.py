@@ -118,10 +118,21 @@ def test_generation_speed_json(results):
     assert variants == {
         (n, v)
         for n in (1, 2)
-        for v in ("gpt2", "fused", "stepwise", "fused_ids")
+        for v in (
+            "gpt2",
+            "gpt2_xla",
+            "fused",
+            "fused_nojit",
+            "stepwise",
+            "fused_ids",
+        )
     }
     assert all(r["complete"] for r in payload["rows"])
     assert [r["batch_size"] for r in payload["ratios"]] == [1, 2]
+    for ratio in payload["ratios"]:
+        assert ratio["greedy_text_identical"]
+        assert ratio["gpt2_xla_tokens_identical"]
+        assert ratio["fused_first_call_s"] > 0
 
 
 def test_render_writes_every_section(results, tmp_path):
