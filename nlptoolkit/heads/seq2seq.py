@@ -233,8 +233,9 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
     (``"luong"``: ``keras.layers.Attention``, dot product; ``"bahdanau"``:
     ``keras.layers.AdditiveAttention``) -> ``tanh`` of the decoder output
     concatenated with the context (Luong's attentional vector) ->
-    ``Dense`` to the vocabulary. No input feeding, so a step needs only the
-    LSTM state: the cache is ``(state, encoder_sequence, encoder_mask)``.
+    layer norm -> ``Dense`` to the vocabulary. No input feeding, so a step
+    needs only the LSTM state: the cache is
+    ``(state, encoder_sequence, encoder_mask)``.
 
     Args:
         vocabulary_size: number of token ids (shared with the encoder).
@@ -309,6 +310,14 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
             hidden_dim, activation="tanh", name="attentional"
         )
         self.output_dropout = keras.layers.Dropout(dropout)
+        # Without it the first steps fit the (skewed) unigram distribution
+        # by growing a constant attentional vector until its tanh
+        # saturates: constant logits, no gradient below, the loss frozen
+        # at the unigram level. The norm fixes its scale (as the
+        # Transformer head's final norm does).
+        self.output_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, name="attentional_norm"
+        )
         self.dense = keras.layers.Dense(
             vocabulary_size, dtype="float32", name="logits"
         )
@@ -337,6 +346,7 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
             [x, encoder_sequence], mask=[None, encoder_mask]
         )
         x = self.combine(ops.concatenate([x, context], axis=-1))
+        x = self.output_norm(x)
         x = self.output_dropout(x, training=training)
         return self.dense(x), ops.stack(states, axis=1)
 
