@@ -182,6 +182,33 @@ def positive_int(text):
     return value
 
 
+def length_penalty(text):
+    """argparse type: a finite number (beam search's length penalty)."""
+    from nlptoolkit.decoding import check_length_penalty
+
+    try:
+        return check_length_penalty(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number, received {text!r}"
+        ) from None
+
+
+def ngram_size(text):
+    """argparse type: an integer >= 0 (0 turns the ban off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, received {value}"
+        )
+    return value
+
+
 def seed_int(text):
     """argparse type: an integer seed in [0, 2**32)."""
     try:

@@ -3,7 +3,6 @@
 With no subcommand, trains a char-level Transformer on Tiny Shakespeare.
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -16,33 +15,6 @@ from nlptoolkit import cli
 logger = logging.getLogger("nlptoolkit")
 DEFAULT_DATASET = "tiny_shakespeare"
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
-
-
-def _length_penalty(text):
-    """argparse type: a finite number (beam search's length penalty)."""
-    from nlptoolkit.decoding import check_length_penalty
-
-    try:
-        return check_length_penalty(float(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a finite number, received {text!r}"
-        ) from None
-
-
-def _ngram_size(text):
-    """argparse type: an integer >= 0 (0 turns the ban off)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 0, received {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 0, received {value}"
-        )
-    return value
 
 
 def build_parser():
@@ -109,14 +81,14 @@ def build_parser():
     )
     generate.add_argument(
         "--length-penalty",
-        type=_length_penalty,
+        type=cli.length_penalty,
         default=None,
         help="beam search only: the final beam maximises sum of "
         "log-probs / length ** L (default 1.0; 0 = plain sum)",
     )
     generate.add_argument(
         "--no-repeat-ngram-size",
-        type=_ngram_size,
+        type=cli.ngram_size,
         default=0,
         metavar="N",
         help="never repeat an N-gram, prompt included (default 0: off)",

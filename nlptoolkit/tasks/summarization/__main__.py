@@ -3,7 +3,6 @@
 With no subcommand, trains a Transformer summarizer on DialogSum.
 """
 
-import argparse
 import json
 import logging
 import os
@@ -18,44 +17,17 @@ DEFAULT_DATASET = "dialogsum"
 EXAMPLES = 20
 
 
-def _length_penalty(text):
-    """argparse type: a finite number (beam search's length penalty)."""
-    from nlptoolkit.decoding import check_length_penalty
-
-    try:
-        return check_length_penalty(float(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a finite number, received {text!r}"
-        ) from None
-
-
-def _ngram_size(text):
-    """argparse type: an integer >= 0 (0 turns the ban off)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 0, received {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 0, received {value}"
-        )
-    return value
-
-
 def _add_decoding_arguments(parser):
     parser.add_argument(
         "--length-penalty",
-        type=_length_penalty,
+        type=cli.length_penalty,
         default=None,
         help="beam search only: the final beam maximises sum of "
         "log-probs / length ** L (default 1.0; 0 = plain sum)",
     )
     parser.add_argument(
         "--no-repeat-ngram-size",
-        type=_ngram_size,
+        type=cli.ngram_size,
         default=0,
         metavar="N",
         help="never repeat an N-gram in a summary (default 0: off)",
