@@ -84,10 +84,13 @@ def test_recipes_use_the_benchmark_settings():
     imdb = train("sentiment-imdb-lstm")
     assert (imdb["sequence-length"], imdb["epochs"]) == (256, 3)
     summ = train("summarization-dialogsum-transformer")
-    assert (summ["max-minutes"], summ["sampler"]) == (25, "greedy")
+    assert (summ["epochs"], summ["sampler"]) == (4, "greedy")
+    # Fixed epochs (a loaded machine gives the same model); the minutes
+    # budget is only a guard, longer than a quiet run takes.
     for name in EXPECTED:
-        if name.startswith("generation-"):
-            assert train(name)["max-minutes"] == 5
+        if name.startswith(("generation-", "summarization-")):
+            recipe = train(name)
+            assert recipe["epochs"] <= 6 and recipe["max-minutes"] >= 20
     assert train("generation-ptb-lstm")["tokenizer"] == "word"
 
 

@@ -353,10 +353,13 @@ class Summarizer(Task):
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
         set_seed(self.seed)
-        if self.model is None:
+        built = self.model is None
+        if built:
             with self._scope():
                 self.model = self._build_model(documents + summaries)
         x, y = self._arrays(documents, summaries)
+        if built and self.backbone_name == "lstm":
+            _set_logits_prior(self.model.head, y)
         validation = None
         if validation_data is not None:
             if (
@@ -685,6 +688,18 @@ class Summarizer(Task):
             no_repeat_ngram_size,
         )
         return self.tokenizer.detokenize(ids)
+
+
+def _set_logits_prior(head, targets):
+    """Start the head's logits bias at the log unigram frequencies of
+    ``targets`` (PAD ignored, every count + 0.1), so the first steps need
+    not push the unigram distribution through the hidden layers (which
+    saturated the LSTM decoder's tanh and froze its loss)."""
+    counts = np.bincount(
+        targets[targets != PAD_ID].ravel(), minlength=head.vocabulary_size
+    )
+    counts = counts[: head.vocabulary_size] + 0.1
+    head.dense.bias.assign(np.log(counts / counts.sum()).astype("float32"))
 
 
 def _cut_at_eos(ids):
