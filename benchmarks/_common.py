@@ -66,6 +66,28 @@ def set_threads(threads):
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
+def benchmark_parser(doc, quick_help):
+    """The arguments every benchmark script shares: ``--quick``,
+    ``--output``, ``--seed`` and ``--threads``; its description is the
+    first paragraph of ``doc`` (the script's docstring)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--output", default=str(RESULTS_DIR))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
+    )
+    return parser
+
+
 def command_line(script, argv):
     """The command that produced a result, as a user would type it."""
     script = pathlib.Path(script).resolve()

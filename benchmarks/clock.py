@@ -41,7 +41,6 @@ CPU time; longer when the machine is shared) or
 `python benchmarks/clock.py --quick` (under a minute).
 """
 
-import argparse
 import logging
 import pathlib
 import sys
@@ -85,21 +84,7 @@ QUICK = {
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="positions up to 128 (~1 min)"
-    )
-    parser.add_argument("--output", default=str(_common.RESULTS_DIR))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
-    )
+    parser = _common.benchmark_parser(__doc__, "positions up to 128 (~1 min)")
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--intermediate-dim", type=int, default=512)
     parser.add_argument("--num-layers", type=int, default=4)

@@ -37,7 +37,6 @@ Run `python benchmarks/generation_speed.py` (about 3 minutes on 2 cores)
 or `python benchmarks/generation_speed.py --quick`.
 """
 
-import argparse
 import logging
 import pathlib
 import sys
@@ -65,21 +64,7 @@ QUICK = {"new_tokens": 64, "repeats": 3, "fit_seconds": 1.0}
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="64 new tokens, 3 repeats"
-    )
-    parser.add_argument("--output", default=str(_common.RESULTS_DIR))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
-    )
+    parser = _common.benchmark_parser(__doc__, "64 new tokens, 3 repeats")
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--intermediate-dim", type=int, default=512)
     parser.add_argument("--num-layers", type=int, default=4)

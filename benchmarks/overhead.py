@@ -58,7 +58,6 @@ other trainings, load average 2-9; less on an idle machine) or
 fewer rounds).
 """
 
-import argparse
 import logging
 import math
 import pathlib
@@ -145,21 +144,7 @@ DEFINITIONS = {
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="1,536 rows, fewer rounds"
-    )
-    parser.add_argument("--output", default=str(_common.RESULTS_DIR))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
-    )
+    parser = _common.benchmark_parser(__doc__, "1,536 rows, fewer rounds")
     parser.add_argument("--backbones", default="lstm,transformer")
     parser.add_argument("--dataset", default="sst2")
     parser.add_argument("--split", default="train")

@@ -44,7 +44,6 @@ with other trainings) or `python benchmarks/scaling.py --quick` (lengths
 64-256, 2 repeats, about 2 minutes).
 """
 
-import argparse
 import logging
 import pathlib
 import sys
@@ -80,21 +79,7 @@ METRICS = (
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="lengths 64-256, 2 repeats"
-    )
-    parser.add_argument("--output", default=str(_common.RESULTS_DIR))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra/inter-op threads (default 0: TF's default)",
-    )
+    parser = _common.benchmark_parser(__doc__, "lengths 64-256, 2 repeats")
     parser.add_argument("--backbones", default="lstm,transformer")
     parser.add_argument("--lengths", help="comma-separated sequence lengths")
     parser.add_argument("--repeats", type=int)
