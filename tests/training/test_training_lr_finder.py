@@ -7,6 +7,7 @@ from helpers import TOY_LABELS
 from helpers import TOY_TEXTS
 
 import nlptoolkit
+from nlptoolkit.training.lr_finder import MINIMUM_DIVISOR
 from nlptoolkit.training.lr_finder import suggest
 
 
@@ -70,7 +71,12 @@ def test_suggestions_on_a_known_curve():
     )
     steepest, minimum = suggest(lrs, loss)
     assert steepest == pytest.approx(1e-3, rel=0.3)
-    assert 1e-4 < minimum < 1e-2
+    lowest = lrs[int(np.argmin(loss))]
+    assert lowest == pytest.approx(1e-2, rel=0.3)
+    # The default backs off 30x (1.5 decades) from the lowest loss.
+    assert minimum == pytest.approx(lowest / MINIMUM_DIVISOR)
+    assert MINIMUM_DIVISOR == 30.0
+    assert suggest(lrs, loss, divisor=10)[1] == pytest.approx(lowest / 10)
 
 
 def test_finder_argument_errors():

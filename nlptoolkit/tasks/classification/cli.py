@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from nlptoolkit import cli
+from nlptoolkit.training.lr_finder import MINIMUM_DIVISOR
 
 logger = logging.getLogger("nlptoolkit")
 
@@ -227,7 +228,7 @@ def train_command(args, task_class, default_epochs):
         print(
             f"lr finder: suggested learning rate {learning_rate:.3g} "
             f"({finder.method}; steepest {finder.steepest:.3g}, "
-            f"minimum/10 {finder.minimum:.3g})"
+            f"minimum/{MINIMUM_DIVISOR:g} {finder.minimum:.3g})"
         )
     history = task.fit(
         train["text"],
