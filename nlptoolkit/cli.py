@@ -16,6 +16,8 @@ import shutil
 import sys
 import tempfile
 
+from nlptoolkit.atomic import atomic_write
+
 logger = logging.getLogger("nlptoolkit")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, KeyError, OSError)
@@ -357,14 +359,19 @@ def atomic_output_dir(path, strategy=None):
 
 def write_json(path, payload):
     """Write JSON atomically (temp file + rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(
-        prefix=".tmp-", suffix=".json", dir=directory
-    )
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(payload, stream, indent=2, sort_keys=True, default=str)
-        stream.write("\n")
-    os.replace(tmp, path)
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as stream:
+            json.dump(payload, stream, indent=2, sort_keys=True, default=str)
+            stream.write("\n")
+
+    atomic_write(path, write, suffix=".json")
+
+
+def write_csv(frame, path):
+    """Write a pandas DataFrame (with its index) as CSV atomically (temp
+    file + rename)."""
+    atomic_write(path, frame.to_csv, suffix=".csv")
 
 
 def format_table(rows, headers):

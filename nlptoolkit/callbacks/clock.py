@@ -37,12 +37,13 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 import weakref
 
 import keras
 import numpy as np
+
+from nlptoolkit.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -115,24 +116,6 @@ def _contract_error(hook, logs, keys):
         f"Received: logs={logs!r}. Pass every key listed in the hook "
         "contract in `nlptoolkit.callbacks.clock`."
     )
-
-
-def _atomic_write(path, write):
-    """Calls `write(tmp_path)` then renames the temp file onto `path`."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _leading_dim(value):
@@ -566,7 +549,7 @@ class InferenceClock(keras.callbacks.Callback):
     def to_csv(self, path):
         """Writes `to_dataframe()` to `path` as CSV, atomically."""
         df = self.to_dataframe()
-        _atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+        atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
 
     def to_json(self, path):
         """Writes the cycles and per-label summaries to `path` as JSON.
@@ -591,7 +574,7 @@ class InferenceClock(keras.callbacks.Callback):
             with open(tmp, "w", encoding="utf-8") as f:
                 json.dump(payload, f, indent=1)
 
-        _atomic_write(path, write)
+        atomic_write(path, write)
 
     @classmethod
     def from_dataframe(cls, df):
@@ -840,7 +823,7 @@ class InferenceClock(keras.callbacks.Callback):
         ax.grid(True, alpha=0.3)
         if path is not None:
             fmt = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
-            _atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))
+            atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))
         return fig
 
 

@@ -12,13 +12,13 @@ import contextlib
 import logging
 import os
 import random
-import tempfile
 import time
 
 import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
+from nlptoolkit.atomic import atomic_write
 from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_path
 from nlptoolkit.checks import check_positive_int
@@ -190,18 +190,7 @@ def atomic_save_model(model, path):
             f"path={path!r}. Use a name ending in `.keras`, e.g. "
             "'model.keras'."
         )
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(
-        prefix=".tmp-", suffix=".keras", dir=directory
-    )
-    os.close(handle)
-    try:
-        model.save(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+    atomic_write(path, model.save, suffix=".keras")
 
 
 class Task:

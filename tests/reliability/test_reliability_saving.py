@@ -85,7 +85,8 @@ def test_sigkill_mid_save_leaves_the_previous_file_loadable(
     # half-written model.keras.
     others = [p.name for p in tmp_path.iterdir() if p != path]
     assert all(
-        name.startswith(".tmp-") and name.endswith(".keras") for name in others
+        name.startswith(f".{path.name}.") and name.endswith(".keras")
+        for name in others
     ), others
 
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import TINY
 
@@ -188,6 +189,28 @@ def test_cli_train_evaluate_summarize(tmp_path):
     lines = (out / "examples.jsonl").read_text().splitlines()
     assert len(lines) == 20
     assert set(json.loads(lines[0])) == {"document", "reference", "prediction"}
+
+    evaluated = tmp_path / "evaluated"
+    evaluate = subprocess.run(
+        [*command, "evaluate", "--model", str(out / "model.keras"),
+         "--max-examples", "12", "--sampler", "beam", "--num-beams", "2",
+         "--output", str(evaluated), "--top-k", "5"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert evaluate.returncode == 0, evaluate.stderr[-2000:]
+    assert "Lead-3" in evaluate.stdout
+    scores = json.loads((evaluated / "evaluation-beam2.json").read_text())
+    assert scores["examples"] == 12 and scores["num_beams"] == 2
+    for key in ("rouge1", "rouge2", "rougeL"):
+        assert 0.0 <= scores[key] <= 100.0
+        assert 0.0 <= scores[f"baseline_{key}"] <= 100.0
+    worst = pd.read_csv(evaluated / "top_losses-beam2.csv")
+    assert list(worst.columns) == [
+        "row", "document", "reference", "prediction", "rougeL"
+    ]  # fmt: skip
+    assert len(worst) == 5
+    assert worst.rougeL.is_monotonic_increasing
+    assert worst.rougeL.iloc[0] <= scores["rougeL"]
 
     summarize = subprocess.run(
         [*command, "summarize", "--model", str(out / "model.keras"),

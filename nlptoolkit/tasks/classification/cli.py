@@ -7,7 +7,6 @@ default dataset; ``train``, ``evaluate`` and ``predict`` are the verbs.
 import argparse
 import logging
 import os
-import tempfile
 import time
 
 import pandas as pd
@@ -353,21 +352,9 @@ def evaluate_command(args):
     directory = args.output or os.path.dirname(os.path.abspath(args.model))
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, "top_losses.csv")
-    _write_csv_atomically(top.rename_axis("row"), path)
+    cli.write_csv(top.rename_axis("row"), path)
     print(f"wrote {path} ({len(top)} highest-loss examples)")
     return 0
-
-
-def _write_csv_atomically(frame, path):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=directory)
-    os.close(handle)
-    try:
-        frame.to_csv(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def predict_command(args):

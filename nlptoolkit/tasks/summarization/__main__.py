@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 
 import pandas as pd
 
@@ -93,6 +94,19 @@ def build_parser():
     evaluate.add_argument("--num-beams", type=cli.positive_int, default=4)
     _add_decoding_arguments(evaluate)
     _add_data_columns(evaluate)
+    evaluate.add_argument(
+        "--output",
+        default=None,
+        help="directory for evaluation-SAMPLER.json and "
+        "top_losses-SAMPLER.csv (default: the model's directory)",
+    )
+    evaluate.add_argument(
+        "--top-k",
+        type=cli.positive_int,
+        default=20,
+        help="rows in top_losses-SAMPLER.csv, lowest ROUGE-L first "
+        "(default 20)",
+    )
 
     summarize = sub.add_parser("summarize", help="summarize a file or text")
     summarize.add_argument("--model", required=True)
@@ -200,12 +214,7 @@ def train_command(args):
         no_repeat_ngram_size=args.no_repeat_ngram_size,
         batch_size=max(args.batch_size, 32),
     )
-    from nlptoolkit.baselines import lead_k
-    from nlptoolkit.metrics import rouge
-
-    metrics = rouge(predictions, test_refs)
-    baseline = rouge(lead_k(test_docs, k=3), test_refs)
-    metrics.update({f"baseline_{k}": v for k, v in baseline.items()})
+    metrics = model.score(test_docs, test_refs, predictions)
     metrics.update(
         {
             "train_seconds": model.train_seconds,
@@ -272,21 +281,60 @@ def _load_summarizer(path):
 
 
 def evaluate_command(args):
+    """ROUGE vs Lead-3 printed and written to ``evaluation-NAME.json``,
+    the worst-ROUGE-L summaries to ``top_losses-NAME.csv`` (NAME: the
+    sampler, ``beam4`` for 4 beams), in ``--output`` or the model's
+    directory."""
+    from nlptoolkit.decoding import make_sampler
+    from nlptoolkit.training import summarization_top_losses
+
+    sampler = make_sampler(
+        args.sampler,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+    )
     model = _load_summarizer(args.model)
-    if args.test_file:
-        documents, _, references = _pairs(args, "test")
-    else:
-        documents, _, references = _pairs(args, args.split)
-    metrics = model.evaluate(
+    split = "test" if args.test_file else args.split
+    documents, _, references = _pairs(args, split)
+    start = time.perf_counter()
+    predictions = model.summarize(
         documents,
-        references,
         sampler=args.sampler,
         num_beams=args.num_beams,
         length_penalty=args.length_penalty,
         no_repeat_ngram_size=args.no_repeat_ngram_size,
     )
-    rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
-    print(cli.format_table(rows, ["metric", "value"]))
+    seconds = time.perf_counter() - start
+    metrics = model.score(documents, references, predictions)
+    rows = [
+        [key, f"{metrics[key]:.2f}", f"{metrics['baseline_' + key]:.2f}"]
+        for key in ("rouge1", "rouge2", "rougeL")
+    ]
+    print(cli.format_table(rows, ["metric", "model", "Lead-3"]))
+    decoding = _decoding_record(args, sampler)
+    name = args.sampler
+    if decoding["num_beams"]:
+        name = f"beam{decoding['num_beams']}"
+    metrics.update(
+        {
+            "model": os.path.abspath(args.model),
+            "split": split,
+            "examples": len(documents),
+            "sampler": args.sampler,
+            **decoding,
+            "decode_seconds": seconds,
+        }
+    )
+    directory = args.output or os.path.dirname(os.path.abspath(args.model))
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"evaluation-{name}.json")
+    cli.write_json(path, metrics)
+    top = summarization_top_losses(
+        documents, references, predictions, k=args.top_k
+    )
+    top_path = os.path.join(directory, f"top_losses-{name}.csv")
+    cli.write_csv(top.rename_axis("row"), top_path)
+    print(f"wrote {path} and {top_path} ({len(top)} lowest-ROUGE-L summaries)")
     return 0
 
 

@@ -448,15 +448,33 @@ class Summarizer(Task):
             length_penalty=length_penalty,
             no_repeat_ngram_size=no_repeat_ngram_size,
         )
-        result = rouge(predictions, summaries)
-        baseline = rouge(lead_k(documents, k=3), summaries)
-        result.update({f"baseline_{k}": v for k, v in baseline.items()})
+        result = self.score(documents, summaries, predictions)
         if all(isinstance(s, str) for s in summaries):
             x, y = self._arrays(documents, summaries)
             result["loss"] = float(
                 self.model.evaluate(x, y, batch_size=batch_size, verbose=0)
             )
         result["examples"] = len(documents)
+        return result
+
+    @staticmethod
+    def score(documents, summaries, predictions):
+        """ROUGE-1/2/L F1 (percent) of ``predictions`` against
+        ``summaries`` (one string or a list of references per document),
+        and ``baseline_rouge1/2/L`` of Lead-3 on ``documents``: what
+        ``evaluate`` reports, for summaries decoded already.
+
+        Example:
+        >>> from nlptoolkit import Summarizer
+        >>> docs = ["#Person1#: hi. #Person2#: we meet at noon."]
+        >>> scores = Summarizer.score(docs, ["they meet at noon"],
+        ...                           ["they meet at noon"])
+        >>> scores["rougeL"], scores["baseline_rougeL"] < 100
+        (100.0, True)
+        """
+        result = rouge(predictions, summaries)
+        baseline = rouge(lead_k(documents, k=3), summaries)
+        result.update({f"baseline_{k}": v for k, v in baseline.items()})
         return result
 
     def top_losses(
