@@ -262,6 +262,38 @@ def check_imported(metrics, recipe, name, directory):
         )
 
 
+def read_decodings(directory, metrics):
+    """``summarization evaluate`` results beside an imported run: its
+    ``evaluation-NAME.json`` files on the same test rows, as
+    ``{NAME: {rouge1, rouge2, rougeL, baseline_rougeL, decode_seconds}}``
+    (the run's own test decoding under its sampler's name too)."""
+    out = {}
+    own = metrics.get("sampler")
+    if metrics.get("num_beams") and own == "beam":
+        own = f"beam{metrics['num_beams']}"
+    keys = ("rouge1", "rouge2", "rougeL", "baseline_rougeL")
+    if own:
+        out[own] = {k: metrics.get(k) for k in keys}
+    for path in sorted(pathlib.Path(directory).glob("evaluation-*.json")):
+        scores = json.loads(path.read_text(encoding="utf-8"))
+        if scores.get("examples") != metrics.get("test_examples"):
+            logger.warning(
+                "%s: %s test rows, the run has %s; left out",
+                path,
+                scores.get("examples"),
+                metrics.get("test_examples"),
+            )
+            continue
+        name = path.stem[len("evaluation-") :]
+        out[name] = {
+            **{k: scores.get(k) for k in keys},
+            "decode_seconds": scores.get("decode_seconds"),
+            "length_penalty": scores.get("length_penalty"),
+            "no_repeat_ngram_size": scores.get("no_repeat_ngram_size"),
+        }
+    return out
+
+
 def _metric(task, metrics):
     """(metric key, baseline key, higher is better, split)."""
     if task in ("sentiment", "classification"):
@@ -470,6 +502,8 @@ def _run(args, argv):
         row = make_row(
             name, recipe, metrics, command, args.quick, info, imported
         )
+        if imported and recipe["task"] == "summarization":
+            row["decodings"] = _finite(read_decodings(imported, metrics))
         rows = merge(rows, row, force=args.force)
         write_results(args.output, rows, _finite(info))
         logger.info(

@@ -450,9 +450,40 @@ def render_quality(payload, results_dir, output):
                 ("command", "command"),
             ],
         ),
+        decodings_table(payload.get("rows") or []),
         notes(payload),
         definitions(payload),
     ]
+
+
+def decodings_table(quality_rows):
+    """Summarisation rows decoded more than one way (`summarization
+    evaluate` on the imported run's model): one line per decoding."""
+    rows = [
+        {"recipe": row["recipe"], "decoding": name, **scores}
+        for row in quality_rows
+        for name, scores in (row.get("decodings") or {}).items()
+    ]
+    if not rows:
+        return ""
+    return (
+        "Decodings of the same summarisation model on the same test rows "
+        "(`python -m nlptoolkit.tasks.summarization evaluate --model "
+        "RUN/model.keras --sampler ...`; ROUGE F1 %, best of the "
+        "references):\n\n"
+        + table(
+            rows,
+            [
+                ("recipe", "recipe"),
+                ("decoding", "decoding"),
+                ("rouge1", "ROUGE-1"),
+                ("rouge2", "ROUGE-2"),
+                ("rougeL", "ROUGE-L"),
+                ("baseline_rougeL", "Lead-3 ROUGE-L"),
+                ("decode_seconds", "decode s"),
+            ],
+        )
+    )
 
 
 def render_overhead(payload, results_dir, output):

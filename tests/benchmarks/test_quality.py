@@ -206,6 +206,38 @@ def test_import_run_takes_a_run_of_the_same_recipe(fake_cli, tmp_path):
     assert row["manifest"]["imported"] is True
 
 
+def test_import_run_of_a_summarizer_keeps_its_other_decodings(
+    fake_cli, tmp_path
+):
+    quality = fake_cli["quality"]
+    results = tmp_path / "results"
+    name = "summarization-dialogsum-lstm"
+    run = _hand_run(fake_cli, tmp_path, name)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics.update(sampler="greedy", num_beams=None, test_examples=500)
+    cli.write_json(run / "metrics.json", metrics)
+    beam = {"rouge1": 31.0, "rouge2": 9.5, "rougeL": 26.5, "examples": 500}
+    beam.update(baseline_rougeL=24.0, decode_seconds=88.0, num_beams=4)
+    cli.write_json(run / "evaluation-beam4.json", beam)
+    other = {**beam, "examples": 12, "rougeL": 99.0}
+    cli.write_json(run / "evaluation-sample.json", other)
+    out = results / "quality.json"
+    args = ["--recipes", name, "--import-run", str(run), "--output", str(out)]
+    assert quality.main(args) == 0
+    decodings = rows_of(out)[name]["decodings"]
+    assert set(decodings) == {"greedy", "beam4"}  # not the 12-row one
+    assert decodings["greedy"]["rougeL"] == metrics["rougeL"]
+    assert decodings["beam4"]["rougeL"] == 26.5
+    render = load_script("render")
+    output = tmp_path / "BENCHMARKS.md"
+    assert (
+        render.main(["--results", str(results), "--output", str(output)]) == 0
+    )
+    text = output.read_text()
+    assert "Decodings of the same summarisation model" in text
+    assert f"| {name} | beam4 | 31.0 | 9.50 | 26.5 | 24.0 | 88.0 |" in text
+
+
 @pytest.mark.parametrize(
     "case, match",
     [
