@@ -296,15 +296,18 @@ def checks(summary):
             lines.append(
                 f"{dataset}: lr-finder {finder['mean_accuracy']:.4f} vs the "
                 f"best fixed peak LR ({name}) {best['mean_accuracy']:.4f} "
-                f"({gap:+.2f} points)"
+                f"({gap:+.2f} points; seeds {finder['seeds']} vs "
+                f"{best['seeds']})"
             )
     return lines
 
 
-def rerun_plan(names, available, output, manifest, command):
+def rerun_plan(names, available, output, manifest, command, datasets, seeds):
     """``(configs to run, rows kept, manifest, command)`` for
-    ``--configs``: the existing JSON's other rows and manifest are kept,
-    this run's manifest is recorded under ``rerun``."""
+    ``--configs``: the existing JSON's rows of other (dataset,
+    configuration, seed) triples and its manifest are kept (so new seeds
+    add rows), this run's manifest is recorded under ``reruns`` (a list,
+    one entry per re-run)."""
     import json
 
     wanted = names.split(",")
@@ -322,9 +325,21 @@ def rerun_plan(names, available, output, manifest, command):
             "the whole benchmark first."
         )
     old = json.loads(path.read_text())
-    kept = [r for r in old["rows"] if r["config"] not in wanted]
+    kept = [
+        r
+        for r in old["rows"]
+        if not (
+            r["config"] in wanted
+            and r["dataset"] in datasets
+            and r["seed"] in seeds
+        )
+    ]
     merged = dict(old["manifest"])
-    merged["rerun"] = {"configs": wanted, "command": command, **manifest}
+    reruns = merged.get("reruns") or []
+    if "rerun" in merged:  # the first re-run's record, before this list
+        reruns.insert(0, merged.pop("rerun"))
+    rerun = {"configs": wanted, "command": command, **manifest}
+    merged["reruns"] = [*reruns, rerun]
     return [known[n] for n in wanted], kept, merged, old["command"]
 
 
@@ -387,8 +402,15 @@ def main(argv=None):
     kept = []
     if args.configs:
         chosen, kept, manifest, command = rerun_plan(
-            args.configs, chosen, output, manifest, command
+            args.configs,
+            chosen,
+            output,
+            manifest,
+            command,
+            args.datasets.split(","),
+            seeds,
         )
+        rerun = manifest["reruns"][-1]
     rows = []
     for name in args.datasets.split(","):
         data = load(name)
@@ -398,12 +420,12 @@ def main(argv=None):
                     name, config, data, seed, args.backbone, args.patience
                 )
                 if args.configs:
-                    row["rerun"] = manifest["rerun"]["date"]
+                    row["rerun"] = rerun["date"]
                 rows.append(row)
                 payload = payload_for(ordered(kept + rows), command, manifest)
                 _common.write_json(output / "training_defaults.json", payload)
     if args.configs:
-        _common.finish_manifest(manifest["rerun"], started)
+        _common.finish_manifest(rerun, started)
     else:
         payload["manifest"] = _common.finish_manifest(manifest, started)
     _common.write_json(output / "training_defaults.json", payload)
