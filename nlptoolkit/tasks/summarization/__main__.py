@@ -264,14 +264,19 @@ def train_command(args):
                     "prediction": prediction,
                 }
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"\ntest, {model.backbone_name} vs Lead-3 (ROUGE F1 %):")
+    print(_rouge_table(metrics))
+    print(f"\nwrote {output}/")
+    return 0
+
+
+def _rouge_table(metrics):
+    """ROUGE-1/2/L F1 of the model beside Lead-3's, as a text table."""
     rows = [
         [key, f"{metrics[key]:.2f}", f"{metrics['baseline_' + key]:.2f}"]
         for key in ("rouge1", "rouge2", "rougeL")
     ]
-    print(f"\ntest, {model.backbone_name} vs Lead-3 (ROUGE F1 %):")
-    print(cli.format_table(rows, ["metric", "model", "Lead-3"]))
-    print(f"\nwrote {output}/")
-    return 0
+    return cli.format_table(rows, ["metric", "model", "Lead-3"])
 
 
 def _load_summarizer(path):
@@ -306,11 +311,7 @@ def evaluate_command(args):
     )
     seconds = time.perf_counter() - start
     metrics = model.score(documents, references, predictions)
-    rows = [
-        [key, f"{metrics[key]:.2f}", f"{metrics['baseline_' + key]:.2f}"]
-        for key in ("rouge1", "rouge2", "rougeL")
-    ]
-    print(cli.format_table(rows, ["metric", "model", "Lead-3"]))
+    print(_rouge_table(metrics))
     decoding = _decoding_record(args, sampler)
     name = args.sampler
     if decoding["num_beams"]:
@@ -326,7 +327,6 @@ def evaluate_command(args):
         }
     )
     directory = args.output or os.path.dirname(os.path.abspath(args.model))
-    os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"evaluation-{name}.json")
     cli.write_json(path, metrics)
     top = summarization_top_losses(
