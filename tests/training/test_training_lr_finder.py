@@ -75,7 +75,7 @@ def test_suggestions_on_a_known_curve():
     assert lowest == pytest.approx(1e-2, rel=0.3)
     # The default backs off 30x (1.5 decades) from the lowest loss.
     assert minimum == pytest.approx(lowest / MINIMUM_DIVISOR)
-    assert MINIMUM_DIVISOR == 30.0
+    assert MINIMUM_DIVISOR == 20.0
     assert suggest(lrs, loss, divisor=10)[1] == pytest.approx(lowest / 10)
 
 

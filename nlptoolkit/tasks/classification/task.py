@@ -431,7 +431,7 @@ class TextClassifier(Task):
         The result has ``frame`` (a DataFrame of ``lr``, ``loss`` and
         ``smoothed_loss``, a centred moving average over 10% of the
         steps), ``suggestion`` (by ``method``: ``"minimum"``, the rate of
-        the lowest smoothed loss / 30, or ``"steepest"``, where the
+        the lowest smoothed loss / 20, or ``"steepest"``, where the
         smoothed loss falls fastest; both are kept as ``minimum`` and
         ``steepest``) and ``plot(path)``. Use it as
         ``fit(..., learning_rate=result.suggestion)``; the CLI's
