@@ -1,6 +1,7 @@
 """The CLIs, run as users run them (subprocess), on small real data."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -135,28 +136,43 @@ def test_classification_trains_from_own_csv(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, match",
+    "args, match, in_process",
     [
-        (["train", "--dataset", "nope"], "nope"),
+        (["train", "--dataset", "nope"], "nope", False),
         (
             ["train", "--train-file", "missing.csv", "--test-file", "x.csv"],
             "missing.csv",
+            True,
         ),
-        (["predict", "--model", "missing.keras", "hi"], "missing.keras"),
+        (["predict", "--model", "missing.keras", "hi"], "missing.keras", True),
     ],
 )
-def test_user_errors_exit_2_with_one_line(args, match, tmp_path):
+def test_user_errors_exit_2_with_one_line(
+    args, match, in_process, tmp_path, monkeypatch, capsys
+):
+    """One case as a real process; the others through the same ``main``
+    in this process (a TensorFlow import saved per case)."""
     out = tmp_path / "never"
-    result = run_cli(
-        "nlptoolkit.tasks.classification",
-        *args,
-        *(["--output", str(out)] if args[0] == "train" else []),
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert match in result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    argv = [*args, *(["--output", str(out)] if args[0] == "train" else [])]
+    if in_process:
+        from nlptoolkit.tasks.classification.__main__ import main
+
+        monkeypatch.chdir(tmp_path)
+        # The CLI's logging.basicConfig must not outlive this test.
+        root = logging.getLogger()
+        monkeypatch.setattr(root, "handlers", list(root.handlers))
+        level = root.level
+        try:
+            returncode, stderr = main(argv), capsys.readouterr().err
+        finally:
+            root.setLevel(level)
+    else:
+        result = run_cli("nlptoolkit.tasks.classification", *argv, cwd=tmp_path)
+        returncode, stderr = result.returncode, result.stderr
+    assert returncode == 2
+    assert match in stderr
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
     assert not out.exists()
 
 
