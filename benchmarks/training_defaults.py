@@ -258,9 +258,8 @@ DEFINITIONS = {
     "epochs_run": "epochs trained before early stopping (of 5)",
     "best_epoch": "the epoch kept, 0-based",
     "finder": "the range test's two suggestions (minimum, the lowest "
-    "smoothed loss's rate / 20, is the one used; rows re-run since stop 15 "
-    "used / 20, stop 14's / 30, earlier ones / 10 (recorded as "
-    "minimum_over_10)",
+    "smoothed loss's rate / 20, is the one used; every lr-finder row was "
+    "re-run with / 20)",
 }
 
 

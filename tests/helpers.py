@@ -1,4 +1,7 @@
-"""Tiny configs, toy data and ``run_task_test`` shared by the tests."""
+"""Tiny configs, toy data, ``run_task_test`` and ``run_cli_in_process``
+shared by the tests."""
+
+import importlib
 
 import numpy as np
 
@@ -57,3 +60,15 @@ def run_task_test(task_class, fit_args, predict_inputs, tmp_path, **kwargs):
         loaded.predict(predict_inputs), from_list, rtol=1e-5, atol=1e-6
     )
     return task
+
+
+def run_cli_in_process(module, argv, capsys):
+    """Run ``python -m nlptoolkit.tasks.<module>`` in this process:
+    ``(exit code, non-empty stderr lines)``."""
+    main = importlib.import_module(f"nlptoolkit.tasks.{module}.__main__").main
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    return code, lines

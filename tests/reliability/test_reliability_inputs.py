@@ -17,6 +17,7 @@ import pytest
 from helpers import TINY
 from helpers import TOY_LABELS
 from helpers import TOY_TEXTS
+from helpers import run_cli_in_process
 from hypothesis import HealthCheck
 from hypothesis import example
 from hypothesis import given
@@ -515,19 +516,6 @@ def test_check_archive_refuses_a_file_that_is_not_a_tar(tmp_path):
 
 
 # ----------------------------------------------------------------- CLI
-def _run_cli(module, argv, capsys):
-    """Run a task CLI in-process: (exit code, stderr lines)."""
-    import importlib
-
-    main = importlib.import_module(f"nlptoolkit.tasks.{module}.__main__").main
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    lines = [line for line in capsys.readouterr().err.splitlines() if line]
-    return code, lines
-
-
 @pytest.mark.parametrize(
     "module, argv, match",
     [
@@ -578,7 +566,7 @@ def _run_cli(module, argv, capsys):
     ],
 )
 def test_cli_errors_are_one_line_exit_2(module, argv, match, capsys, tmp_path):
-    code, lines = _run_cli(module, [*argv], capsys)
+    code, lines = run_cli_in_process(module, [*argv], capsys)
     assert code == 2
     assert len(lines) == 1, lines
     assert lines[0].startswith("error:") and match in lines[0]
@@ -591,18 +579,18 @@ def test_cli_refuses_a_model_of_another_task(
     clf_path = tiny_classifier_file
     gen_path = tmp_path / "gen.keras"
     generator.save(gen_path)
-    code, lines = _run_cli(
+    code, lines = run_cli_in_process(
         "generation", ["generate", "--model", str(clf_path)], capsys
     )
     assert code == 2 and len(lines) == 1
     assert "TextClassifier" in lines[0] and "classification" in lines[0]
-    code, lines = _run_cli(
+    code, lines = run_cli_in_process(
         "classification", ["predict", "--model", str(gen_path), "hi"], capsys
     )
     assert code == 2 and "TextGenerator" in lines[0]
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"PK\x03\x04junk")
-    code, lines = _run_cli(
+    code, lines = run_cli_in_process(
         "sentiment", ["predict", "--model", str(junk), "hi"], capsys
     )
     assert code == 2 and len(lines) == 1 and "not a valid" in lines[0]
@@ -610,7 +598,7 @@ def test_cli_refuses_a_model_of_another_task(
 
 def test_cli_predict_accepts_an_empty_text(tiny_classifier_file, capsys):
     path = tiny_classifier_file
-    code, _ = _run_cli(
+    code, _ = run_cli_in_process(
         "classification", ["predict", "--model", str(path), "", "  "], capsys
     )
     assert code == 0

@@ -1,12 +1,12 @@
 """The CLIs, run as users run them (subprocess), on small real data."""
 
 import json
-import logging
 import os
 import subprocess
 import sys
 
 import pytest
+from helpers import run_cli_in_process
 
 FAST = [
     "--max-examples",
@@ -155,24 +155,17 @@ def test_user_errors_exit_2_with_one_line(
     out = tmp_path / "never"
     argv = [*args, *(["--output", str(out)] if args[0] == "train" else [])]
     if in_process:
-        from nlptoolkit.tasks.classification.__main__ import main
-
         monkeypatch.chdir(tmp_path)
-        # The CLI's logging.basicConfig must not outlive this test.
-        root = logging.getLogger()
-        monkeypatch.setattr(root, "handlers", list(root.handlers))
-        level = root.level
-        try:
-            returncode, stderr = main(argv), capsys.readouterr().err
-        finally:
-            root.setLevel(level)
+        returncode, lines = run_cli_in_process("classification", argv, capsys)
     else:
         result = run_cli("nlptoolkit.tasks.classification", *argv, cwd=tmp_path)
-        returncode, stderr = result.returncode, result.stderr
+        returncode = result.returncode
+        lines = result.stderr.strip().splitlines()
+    stderr = "\n".join(lines)
     assert returncode == 2
     assert match in stderr
     assert "Traceback" not in stderr
-    assert len(stderr.strip().splitlines()) == 1
+    assert len(lines) == 1
     assert not out.exists()
 
 

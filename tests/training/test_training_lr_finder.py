@@ -73,7 +73,7 @@ def test_suggestions_on_a_known_curve():
     assert steepest == pytest.approx(1e-3, rel=0.3)
     lowest = lrs[int(np.argmin(loss))]
     assert lowest == pytest.approx(1e-2, rel=0.3)
-    # The default backs off 30x (1.5 decades) from the lowest loss.
+    # The default backs off 20x (1.3 decades) from the lowest loss.
     assert minimum == pytest.approx(lowest / MINIMUM_DIVISOR)
     assert MINIMUM_DIVISOR == 20.0
     assert suggest(lrs, loss, divisor=10)[1] == pytest.approx(lowest / 10)
