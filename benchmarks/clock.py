@@ -23,7 +23,7 @@ Written to `benchmarks/results/clock.json` (and `clock.png`):
 
 - `rows`: per configuration, the step time at positions 16, 64, 128, 256
   and 512 (median over a centred window of positions, clipped at the
-  ends), `step(512) / step(16)`, the clock's least-squares slope in ms per
+  ends), `step(512) / step(16)`, the clock's Theil-Sen slope in ms per
   position, TTFT, TPOT, ITL and tokens/s as `InferenceClock.summary()`
   defines them.
 - `overhead`: the same stepwise generate with and without the clock,
@@ -599,7 +599,9 @@ def main(argv=None):
             "ratio_last_first": (
                 f"step_ms@{positions[-1]} / step_ms@{positions[0]}"
             ),
-            "slope_ms_per_position": "InferenceClock least-squares slope",
+            "slope_ms_per_position": (
+                "InferenceClock Theil-Sen slope (median of pairwise slopes)"
+            ),
             "ttft/tpot/itl": "InferenceClock.summary() definitions",
             "tokens_per_second": (
                 "InferenceClock: tokens over prefill + step seconds"

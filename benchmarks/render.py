@@ -215,7 +215,8 @@ def render_clock(payload, results_dir, output):
             f"Median over a window of {2 * window + 1} positions centred on "
             "each position (clipped at the ends), pooled over the runs. "
             "`ratio` is the last position's step time over the first's; "
-            "`slope` is the clock's least-squares slope.\n"
+            "`slope` is the clock's Theil-Sen slope (median of pairwise "
+            "slopes).\n"
             if window is not None
             else ""
         ),

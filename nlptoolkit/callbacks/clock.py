@@ -146,6 +146,44 @@ def _percentile(values, q):
     return float(np.percentile(values, q)) if len(values) else None
 
 
+# Theil-Sen over at most this many points (about 2M pairs, a fraction of a
+# second); longer decodes are thinned evenly along position.
+THEIL_SEN_MAX_POINTS = 2000
+
+
+def theil_sen(x, y):
+    """Robust line through points: ``(slope, intercept)``.
+
+    The slope is the median of the slopes between every pair of points at
+    different ``x``; the intercept is the median of ``y - slope * x``. A
+    few stalled steps (a host pause of seconds, as seen on shared
+    machines) leave it where it was, while they can turn a least-squares
+    slope negative. Above ``THEIL_SEN_MAX_POINTS`` points, that many are
+    taken evenly along ``x``. Returns ``(None, None)`` when every ``x`` is
+    the same.
+
+    Example:
+    >>> x = [1, 2, 3, 4, 5, 6]
+    >>> y = [3.0, 5.0, 7.0, 9000.0, 11.0, 13.0]   # y = 2x + 1, one stall
+    >>> theil_sen(x, y)
+    (2.0, 1.0)
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    order = np.argsort(x, kind="stable")
+    if len(order) > THEIL_SEN_MAX_POINTS:
+        picks = np.linspace(0, len(order) - 1, THEIL_SEN_MAX_POINTS)
+        order = order[np.round(picks).astype(int)]
+    x, y = x[order], y[order]
+    first, second = np.triu_indices(len(x), k=1)
+    dx = x[second] - x[first]
+    apart = dx != 0
+    if not apart.any():
+        return None, None
+    slope = float(np.median((y[second] - y[first])[apart] / dx[apart]))
+    return slope, float(np.median(y - slope * x))
+
+
 class InferenceClock(keras.callbacks.Callback):
     """Times inference cycles: predict batches and decoding steps.
 
@@ -207,9 +245,10 @@ class InferenceClock(keras.callbacks.Callback):
     - `tokens_per_second`: non-warm-up tokens over the seconds of the
       non-warm-up prefill, step and fused cycles.
     - `samples_per_second`: predict rows per second (non-warm-up batches).
-    - `slope_ms_per_position`, `intercept_ms`: least-squares line of step
-      `seconds` (in ms) against `position` over non-warm-up steps: flat
-      with a cache, growing without.
+    - `slope_ms_per_position`, `intercept_ms`: Theil-Sen line of step
+      `seconds` (in ms) against `position` over non-warm-up steps (the
+      median of pairwise slopes, see `theil_sen`; one stalled step does not
+      move it): flat with a cache, growing without.
 
     A figure that cannot be computed (no steps, no warm run, ...) is None.
     `summary(label)` pools the runs of one label; `summary()` pools every
@@ -909,10 +948,9 @@ def _summarize(cycles, runs, label):
     positions = np.array([c[_POS] for c in steps], dtype="float64")
     if len(np.unique(positions)) >= 2:
         ms = np.array([c[_SEC] for c in steps], dtype="float64") * 1000.0
-        dx = positions - positions.mean()
-        slope = float(np.dot(dx, ms - ms.mean()) / np.dot(dx, dx))
+        slope, intercept = theil_sen(positions, ms)
         stats["slope_ms_per_position"] = slope
-        stats["intercept_ms"] = float(ms.mean() - slope * positions.mean())
+        stats["intercept_ms"] = intercept
     return {key: _py(value) for key, value in stats.items()}
 
 

@@ -418,6 +418,36 @@ def test_fake_decode_warmup_excluded_and_runs_pooled(fake_time):
     assert stats["cycles"] == 40
 
 
+def test_slope_shrugs_off_a_stalled_step(fake_time):
+    # Seen in benchmarks/clock.py on a shared host: one uncached step at
+    # position 50 of 512 took 28.6 s, and the least-squares slope of a
+    # clearly growing series came out negative.
+    clock = InferenceClock()
+    step_seconds = lambda p: 30.0 if p == 8 else 0.002 + 0.0005 * p  # noqa: E731
+    run_fake_decode(
+        [clock], advance=fake_time, steps=40, step_seconds=step_seconds
+    )
+    df = clock.to_dataframe()
+    steps = df[df["kind"] == "step"]
+    ms = steps["seconds"].to_numpy() * 1000
+    dx = steps["position"].to_numpy() - steps["position"].mean()
+    least_squares = np.dot(dx, ms - ms.mean()) / np.dot(dx, dx)
+    assert least_squares < 0  # the stall would flip the sign
+    stats = clock.summary()
+    assert stats["slope_ms_per_position"] == pytest.approx(0.5)
+    assert stats["intercept_ms"] == pytest.approx(2.0)
+
+
+def test_theil_sen_thins_long_series_and_refuses_one_position():
+    x = np.arange(5000)
+    y = 3.0 + 0.25 * x
+    y[::97] = 1e6  # scattered stalls
+    slope, intercept = clock_module.theil_sen(x, y)
+    assert slope == pytest.approx(0.25)
+    assert intercept == pytest.approx(3.0)
+    assert clock_module.theil_sen([4, 4, 4], [1.0, 2.0, 3.0]) == (None, None)
+
+
 def test_fake_decode_with_real_sleeps():
     clock = InferenceClock()
     base, growth = 0.001, 0.001
