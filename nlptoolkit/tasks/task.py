@@ -202,6 +202,9 @@ class Task:
 
     task_id = None
     defaults = {}
+    # Per-backbone values that replace ``defaults`` (explicit keyword
+    # arguments still win), e.g. ``{"lstm": {"learning_rate": 5e-3}}``.
+    backbone_defaults = {}
     # Allowed values of string options, checked at construction.
     param_choices = {}
     # Whether an LSTM backbone reads both ways (None: the `bidirectional`
@@ -235,7 +238,11 @@ class Task:
         self.strategy = strategy
         resolve_precision(mixed_precision)  # Validates early.
         self.mixed_precision = mixed_precision
-        self.params = {**self.defaults, **kwargs}
+        self.params = {
+            **self.defaults,
+            **self.backbone_defaults.get(self.backbone_name, {}),
+            **kwargs,
+        }
         self._check_params()
         self.model = None
         self.history = None

@@ -223,3 +223,25 @@ def test_no_repeat_ngram_size_and_length_penalty(trained, tmp_path):
         PROMPTS, max_length=12, sampler="beam", num_beams=2, **options
     )
     assert again == beams
+
+
+def test_lstm_and_transformer_get_their_own_defaults(tmp_path):
+    lstm = nlptoolkit.TextGenerator("lstm", seed=0)
+    transformer = nlptoolkit.TextGenerator("transformer", seed=0)
+    assert (lstm.params["hidden_dim"], lstm.params["num_layers"]) == (256, 1)
+    assert lstm.params["learning_rate"] == 5e-3
+    assert transformer.params["hidden_dim"] == 128
+    assert transformer.params["num_layers"] == 4
+    assert transformer.params["learning_rate"] == 1e-3
+    # Given values win over the backbone's defaults, and a saved model
+    # comes back with the values it was built with.
+    small = nlptoolkit.TextGenerator(
+        "lstm", hidden_dim=8, num_layers=2, learning_rate=2e-3, seed=0
+    )
+    small.fit(CORPUS, epochs=1, batch_size=8, verbose=0)
+    assert len(small.model.backbone.lstm_layers) == 2
+    assert small.model.optimizer.learning_rate.numpy() == pytest.approx(2e-3)
+    small.save(tmp_path / "gen.keras")
+    loaded = nlptoolkit.load(tmp_path / "gen.keras")
+    assert loaded.params["hidden_dim"] == 8
+    assert loaded.params["num_layers"] == 2
