@@ -44,6 +44,10 @@ def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
         "learning_curves.png",
         "samples.txt",
     } <= names
+    # Samples go on from the opening words of the held-out text, not
+    # from Tiny Shakespeare's "ROMEO:".
+    samples = (out / "samples.txt").read_text().split("\n\n-----\n\n")
+    assert samples[0].startswith("to be or")
     metrics = json.loads((out / "metrics.json").read_text())
     for key in (
         "loss",
@@ -92,3 +96,27 @@ def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("to be")
     assert main(["generate", "--model", model, "--length-penalty", "1"]) == 2
     assert "beam search" in capsys.readouterr().err
+
+
+def test_sample_prompts_follow_the_dataset():
+    import doctest
+
+    from nlptoolkit.tasks.generation import __main__ as generation_cli
+
+    lines = [f"line {i} of the news wire" for i in range(9)]
+    assert generation_cli.sample_prompts("ptb", ["\n".join(lines)]) == [
+        "line 0 of",
+        "line 3 of",
+        "line 6 of",
+    ]
+    shakespeare = generation_cli.sample_prompts("tiny_shakespeare", ["x"])
+    assert shakespeare == generation_cli.SAMPLE_PROMPTS
+    # Nothing to take words from: the fixed prompts.
+    assert generation_cli.sample_prompts("mine.txt", [" \n\n"]) == (
+        generation_cli.SAMPLE_PROMPTS
+    )
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(generation_cli.sample_prompts, "sample_prompts"):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries == 1

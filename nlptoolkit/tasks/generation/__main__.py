@@ -17,6 +17,26 @@ DEFAULT_DATASET = "tiny_shakespeare"
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
 
 
+def sample_prompts(dataset, texts, count=3, words=3):
+    r"""Prompts for the samples ``train`` writes: Shakespeare's names for
+    Tiny Shakespeare; otherwise the first ``words`` words of ``count``
+    lines spread over ``texts`` (so a PTB model is not asked to go on
+    from ``ROMEO:``).
+
+    Example:
+    >>> sample_prompts("ptb", ["the market fell today\nshares of ibm rose"])
+    ['the market fell', 'shares of ibm']
+    """
+    if dataset == DEFAULT_DATASET:
+        return list(SAMPLE_PROMPTS)
+    lines = [line for text in texts for line in text.splitlines()]
+    lines = [line for line in lines if line.split()]
+    if not lines:
+        return list(SAMPLE_PROMPTS)
+    picks = lines[:: max(1, len(lines) // count)][:count]
+    return [" ".join(line.split()[:words]) for line in picks]
+
+
 def build_parser():
     parser = cli.ArgumentParser(
         prog="python -m nlptoolkit.tasks.generation",
@@ -197,7 +217,7 @@ def train_command(args):
     context = generator.decoder.adapter.max_positions
     sample_length = 200 if context is None else max(1, context - 16)
     samples = generator.generate(
-        SAMPLE_PROMPTS,
+        sample_prompts(None if args.train_file else args.dataset, validation),
         max_length=sample_length,
         sampler="top_k",
         seed=args.seed,
