@@ -974,8 +974,9 @@ print(f"{loaded!r}, same greedy text: {same}")
         """
 ## Go further
 
-The full-size run (4 layers, 128 wide, context 64, about five minutes of
-training, the 7-gram baseline beside it, samples in `samples.txt`):
+The full-size runs (the Transformer 4 layers, 128 wide; the LSTM one
+layer of 256; context 64, about five minutes of training, the 7-gram
+baseline beside it, samples in `samples.txt`):
 
 ```bash
 python -m nlptoolkit.tasks.generation train --dataset tiny_shakespeare \\
@@ -1041,8 +1042,9 @@ SMOKE = os.environ.get("SMOKE", "0") == "1"
 ## Settings
 
 A Transformer's context is its `sequence_length`: the prompt plus
-`max_length` new tokens must fit in it. The full setting uses the
-4-layer, 128-wide model of the generation task with a context of 256.
+`max_length` new tokens must fit in it. The full setting gives both
+backbones the generation task's Transformer size (4 layers, 128 wide; the
+LSTM's own default is one layer of 256) and a context of 256.
 """
     ),
     code(
