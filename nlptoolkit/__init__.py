@@ -12,10 +12,11 @@ True
 
 import os
 
+# First: _quiet records whether the user set TF_CPP_MIN_LOG_LEVEL.
+from nlptoolkit._quiet import quiet_import  # noqa: I001
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-from nlptoolkit._quiet import quiet_import  # noqa: E402
 
 quiet_import("tensorflow", "keras", "keras_hub")
 

@@ -2,7 +2,11 @@
 
 Conventions: ``train --output DIR`` writes ``model.keras`` and
 ``metrics.json`` (and plots) into DIR atomically (a failed run leaves no
-half-written DIR); user errors exit with code 2 and one line on stderr.
+half-written DIR) and never over files nlptoolkit did not write (see
+``nlptoolkit.atomic``: such a folder is refused unless ``--overwrite``);
+user errors exit with code 2 and one line on stderr; Ctrl-C exits with
+130 and one line; TensorFlow's C++ log lines stay off the terminal unless
+``--verbose`` is given or ``TF_CPP_MIN_LOG_LEVEL`` was set by the user.
 """
 
 import argparse
@@ -16,7 +20,11 @@ import shutil
 import sys
 import tempfile
 
+from nlptoolkit import _quiet
+from nlptoolkit.atomic import OutputFolderError
 from nlptoolkit.atomic import atomic_write
+from nlptoolkit.atomic import check_output_dir
+from nlptoolkit.atomic import output_dir
 
 logger = logging.getLogger("nlptoolkit")
 
@@ -110,7 +118,18 @@ def is_chief(strategy):
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` with the toolkit's convention for usage errors: one
     line on stderr (``error: <prog>: <message> (see --help)``), exit
-    code 2, no usage dump. Sub-parsers inherit it."""
+    code 2, no usage dump. Sub-parsers inherit it, and every parser has
+    ``--verbose`` (debug logs and TensorFlow's own log lines)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="debug logs, and TensorFlow's C++ log lines (hidden by "
+            "default unless TF_CPP_MIN_LOG_LEVEL is set)",
+        )
 
     def error(self, message):
         message = " ".join(str(message).split())
@@ -136,7 +155,11 @@ def add_common_train_arguments(parser, default_dataset):
     )
     model = parser.add_argument_group("model")
     model.add_argument(
-        "--backbone", default="lstm", help="lstm | transformer (default lstm)"
+        "--backbone",
+        default="lstm",
+        help="lstm | transformer (default lstm), or a pretrained model: a "
+        "keras-hub preset name, kaggle:// or hf:// handle, a local preset or "
+        "Hugging Face folder, or all-minilm-l6-v2 (classifiers)",
     )
     model.add_argument("--epochs", type=positive_int, default=None)
     model.add_argument("--batch-size", type=positive_int, default=32)
@@ -161,12 +184,54 @@ def add_common_train_arguments(parser, default_dataset):
         help="directory for model.keras, metrics.json, history.csv, plots "
         "(default: runs/<task>-<dataset>-<backbone>)",
     )
+    add_overwrite_argument(model)
     model.add_argument(
         "--checkpoint-dir",
         default=None,
         metavar="DIR",
         help="back up the training state there every epoch; rerun the "
         "same command after a crash to resume from the last epoch",
+    )
+
+
+def add_overwrite_argument(parser):
+    """``--overwrite``: write into an output folder that holds files
+    nlptoolkit did not write (only nlptoolkit's own file names there are
+    replaced; see ``nlptoolkit.atomic``)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an output folder that holds other files too: "
+        "only nlptoolkit's own files there (model.keras, metrics.json, "
+        "...) are replaced, the others are left untouched",
+    )
+
+
+def check_output(path, args, what="--output", own=()):
+    """Refuse, before any work, an output folder holding files nlptoolkit
+    did not write (unless ``--overwrite``); raises :class:`UserError`.
+    Returns the absolute path."""
+    try:
+        return check_output_dir(
+            path,
+            overwrite=getattr(args, "overwrite", False),
+            own=own,
+            what=what,
+        )
+    except OutputFolderError as error:
+        raise UserError(str(error)) from None
+
+
+def own_folders(args):
+    """Folders a ``train`` run writes itself (its checkpoint and
+    TensorBoard folders), which may lie inside its output folder."""
+    return tuple(
+        path
+        for path in (
+            getattr(args, "checkpoint_dir", None),
+            getattr(args, "tensorboard", None),
+        )
+        if path
     )
 
 
@@ -307,13 +372,57 @@ def configure_logging(verbose=False):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+class Interrupted(Exception):
+    """Ctrl-C stopped a command (exit code 130, one line)."""
+
+
+# What the running command writes, for the Ctrl-C message (set by
+# ``make_main``'s dispatcher and by :func:`atomic_output_dir`).
+_RUN = {}
+
+
+def interrupt_message(args):
+    """The one line Ctrl-C prints: what was interrupted, and that nothing
+    was written, or where the last checkpoint is."""
+    command = getattr(args, "command", None) or "the command"
+    line = f"interrupted: {command} stopped by Ctrl-C"
+    if _RUN.get("committing"):
+        return (
+            f"{line} while moving its files into {_RUN['committing']}; "
+            "files there may be a mix of this run and an earlier one."
+        )
+    checkpoint = getattr(args, "checkpoint_dir", None)
+    if checkpoint and os.path.isdir(checkpoint) and os.listdir(checkpoint):
+        return (
+            f"{line}; no output was written. The last epoch's checkpoint "
+            f"is in {os.path.abspath(checkpoint)}: run the same command "
+            "again to resume from it."
+        )
+    if checkpoint:
+        return (
+            f"{line} before its first epoch ended; nothing was written "
+            f"(no checkpoint yet in {checkpoint})."
+        )
+    return f"{line}; nothing was written."
+
+
 def run(main_function, argv=None):
-    """Call ``main_function(argv)``; user errors -> one line, exit 2."""
+    """Call ``main_function(argv)``; user errors -> one line, exit 2;
+    Ctrl-C -> one line, exit 130."""
     try:
         return main_function(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as error:
+        print(str(error), file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(
+            "interrupted: stopped by Ctrl-C; nothing was written.",
+            file=sys.stderr,
+        )
+        return 130
     except USER_ERRORS as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
@@ -321,10 +430,16 @@ def run(main_function, argv=None):
 
 
 @contextlib.contextmanager
-def atomic_output_dir(path, strategy=None):
-    """Yield a temp dir next to ``path``; on success it replaces ``path``.
+def atomic_output_dir(path, strategy=None, overwrite=False, own=()):
+    """Yield a temp dir; on success its files move into ``path``.
 
-    If the block fails, the temp dir is removed and ``path`` is untouched.
+    ``path`` may be absent, empty or hold an earlier nlptoolkit run; a
+    folder holding other files is refused with :class:`UserError` unless
+    ``overwrite`` (then only nlptoolkit's own file names there are
+    replaced). Each file is renamed into place; nothing else in ``path``
+    is touched (see ``nlptoolkit.atomic.output_dir``). If the block fails,
+    the temp dir is removed and ``path`` is untouched. ``own``: folders
+    the run writes itself inside ``path`` (see :func:`own_folders`).
     On a multi-worker ``strategy``'s non-chief workers (see
     :func:`is_chief`) the temp dir is private and discarded, so only the
     chief writes ``path``.
@@ -336,25 +451,14 @@ def atomic_output_dir(path, strategy=None):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return
-    path = os.path.abspath(path)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if os.path.isdir(path):
-        old = tempfile.mkdtemp(
-            prefix=f".{os.path.basename(path)}.old-", dir=parent
-        )
-        os.rmdir(old)
-        os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
+        with output_dir(path, overwrite=overwrite, own=own) as tmp:
+            yield tmp
+            _RUN["committing"] = os.path.abspath(path)
+    except OutputFolderError as error:
+        raise UserError(str(error)) from None
+    finally:
+        _RUN.pop("committing", None)
 
 
 def write_json(path, payload):
@@ -392,20 +496,24 @@ def format_table(rows, headers):
     return "\n".join(out)
 
 
-def write_clock(clock, directory):
+def write_clock(clock, directory, overwrite=False):
     """clock.csv, clock.json and clock.png into ``directory``, and the
-    summary table on stderr (``--clock DIR`` on predict/generate)."""
-    os.makedirs(directory, exist_ok=True)
-    clock.to_csv(os.path.join(directory, "clock.csv"))
-    clock.to_json(os.path.join(directory, "clock.json"))
-    clock.plot(os.path.join(directory, "clock.png"))
+    summary table on stderr (``--clock DIR`` on predict/generate). A
+    folder holding files nlptoolkit did not write is refused unless
+    ``overwrite`` (see :func:`atomic_output_dir`)."""
+    with atomic_output_dir(directory, overwrite=overwrite) as tmp:
+        clock.to_csv(os.path.join(tmp, "clock.csv"))
+        clock.to_json(os.path.join(tmp, "clock.json"))
+        clock.plot(os.path.join(tmp, "clock.png"))
     print(clock.format_summary(), file=sys.stderr)
 
 
 def clock_callbacks(args):
-    """``[InferenceClock()]`` when ``--clock DIR`` was given, else ``[]``."""
+    """``[InferenceClock()]`` when ``--clock DIR`` was given, else ``[]``.
+    The folder is checked first (see :func:`check_output`)."""
     if not args.clock:
         return []
+    check_output(args.clock, args, what="--clock")
     from nlptoolkit.callbacks import InferenceClock
 
     return [InferenceClock()]
@@ -414,16 +522,20 @@ def clock_callbacks(args):
 def finish_clock(callbacks, args):
     """After the run: write the clock's files if ``--clock`` was given."""
     if callbacks:
-        write_clock(callbacks[0], args.clock)
+        write_clock(
+            callbacks[0], args.clock, overwrite=getattr(args, "overwrite", 0)
+        )
 
 
 def add_clock_argument(parser):
+    """``--clock DIR`` (and ``--overwrite``) on a predict-like command."""
     parser.add_argument(
         "--clock",
         default=None,
         metavar="DIR",
         help="time every cycle; write clock.csv, clock.json, clock.png",
     )
+    add_overwrite_argument(parser)
 
 
 def keras_verbose():
@@ -438,9 +550,15 @@ def make_main(build_parser, commands):
     ``build_parser`` as an attribute (see :func:`train_parser`)."""
 
     def _main(argv):
-        configure_logging()
         args = parse_args(build_parser(), argv)
-        return commands[args.command](args)
+        verbose = getattr(args, "verbose", False)
+        configure_logging(verbose)
+        if getattr(args, "clock", None):  # refused now, not after the run
+            check_output(args.clock, args, what="--clock")
+        try:
+            return commands[args.command](args)
+        except KeyboardInterrupt:
+            raise Interrupted(interrupt_message(args)) from None
 
     def main(argv=None):
         return run(_main, argv)
@@ -494,7 +612,14 @@ TASK_NAMES = ("classification", "sentiment", "summarization", "generation")
 RECIPE_KEYS = ("task", "description", "train")
 # Where a run writes, not what it trains: a recipe may leave them out and a
 # command line may change them without the run departing from its recipe.
-RUN_LOCATION_OPTIONS = ("output", "checkpoint-dir", "tensorboard", "recipe")
+RUN_LOCATION_OPTIONS = (
+    "output",
+    "checkpoint-dir",
+    "tensorboard",
+    "recipe",
+    "overwrite",
+    "verbose",
+)
 _NOT_IN_RECIPES = ("help", "recipe")
 
 
@@ -699,6 +824,18 @@ def recipe_record(args):
     return getattr(args, "recipe_record", None)
 
 
+def program(main_function, argv=None):
+    """Run a task CLI's ``main`` as a program (``python -m ...``, the
+    console script): TensorFlow's C++ log lines are kept off stderr
+    (see ``nlptoolkit._quiet.filter_native_logs``) unless ``--verbose``
+    is among the arguments or the user set ``TF_CPP_MIN_LOG_LEVEL``.
+    Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--verbose" not in argv:
+        _quiet.filter_native_logs()
+    return main_function(argv)
+
+
 def main(argv=None):
     """``nlptoolkit <task> ...``: the console script, mirrors
     ``python -m nlptoolkit.tasks.<task> ...``."""
@@ -713,4 +850,4 @@ def main(argv=None):
         )
         return 2
     module = importlib.import_module(f"nlptoolkit.tasks.{argv[0]}.__main__")
-    return module.main(argv[1:])
+    return program(module.main, argv[1:])

@@ -28,6 +28,7 @@ from nlptoolkit.datasets.errors import ChecksumMismatchError
 from nlptoolkit.datasets.errors import DatasetNotFoundError
 from nlptoolkit.datasets.errors import UnsafeArchiveError
 from nlptoolkit.datasets.loader import cache_dir
+from nlptoolkit.datasets.loader import data_root
 from nlptoolkit.datasets.loader import load
 from nlptoolkit.datasets.loader import resolve
 from nlptoolkit.datasets.readers import from_dataframe
@@ -49,6 +50,7 @@ __all__ = [
     "DatasetNotFoundError",
     "UnsafeArchiveError",
     "cache_dir",
+    "data_root",
     "check_archive",
     "download_file",
     "file_sha256",

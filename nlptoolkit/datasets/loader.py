@@ -12,6 +12,11 @@ Resolution order for the file holding a split:
    registry's sha256; skipped when ``NLPTOOLKIT_OFFLINE=1``.
 
 Files a user holds are read as they are (no checksum).
+
+A relative ``$NLPTOOLKIT_DATA`` (``NLPTOOLKIT_DATA=../shared/data``) is made
+absolute when nlptoolkit is imported and whenever it is read (see
+`data_root`), and written back to ``os.environ``, so processes started
+later from another folder (a notebook kernel, a worker) find the same data.
 """
 
 import http.client
@@ -43,6 +48,47 @@ _NETWORK_ERRORS = (
     TimeoutError,
     http.client.HTTPException,
 )
+
+
+def data_root() -> Path | None:
+    """``$NLPTOOLKIT_DATA`` as an absolute path, or ``None`` when unset.
+
+    A relative value is taken from the current folder; when nothing is
+    there but the folder the launching shell was in (``$PWD``, which a
+    process started in another folder, such as a notebook kernel, still
+    carries) holds it, from that folder. The absolute path is written back
+    to ``os.environ``, so child processes inherit it.
+
+    Example:
+
+    >>> import os, pathlib, tempfile
+    >>> import nlptoolkit.datasets
+    >>> here, saved = os.getcwd(), os.environ.get("NLPTOOLKIT_DATA")
+    >>> os.chdir(tempfile.mkdtemp())
+    >>> os.makedirs("data")
+    >>> os.environ["NLPTOOLKIT_DATA"] = "data"
+    >>> root = nlptoolkit.datasets.data_root()
+    >>> root.is_absolute(), str(root) == os.environ["NLPTOOLKIT_DATA"]
+    (True, True)
+    >>> os.chdir(here)
+    >>> _ = os.environ.pop("NLPTOOLKIT_DATA")
+    >>> os.environ.update({"NLPTOOLKIT_DATA": saved} if saved else {})
+    """
+    value = os.environ.get(DATA_ENV)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    absolute = Path(os.path.abspath(path))
+    shell = os.environ.get("PWD")
+    if not absolute.is_dir() and shell and os.path.isabs(shell):
+        candidate = Path(os.path.abspath(os.path.join(shell, path)))
+        if candidate.is_dir():
+            absolute = candidate
+    logger.debug("%s=%r read as %s", DATA_ENV, value, absolute)
+    os.environ[DATA_ENV] = str(absolute)
+    return absolute
 
 
 def cache_dir() -> Path:
@@ -104,9 +150,9 @@ def _held_folder_error(info, split, data_file, folder: Path, source: str):
 
 
 def _unavailable_error(info, split, data_file, cache_folder, reason):
-    env = os.environ.get(DATA_ENV)
+    env = data_root()
     if env:
-        data_path = Path(env).expanduser() / info.folder / data_file.name
+        data_path = env / info.folder / data_file.name
         looked = f"${DATA_ENV}: {str(data_path)!r} (folder absent)"
     else:
         looked = f"${DATA_ENV} is not set"
@@ -165,9 +211,9 @@ def resolve(name: str, split: str = "train", path=None) -> Path:
         if found is None:
             raise _held_folder_error(info, split, data_file, folder, "path=")
         return found
-    env = os.environ.get(DATA_ENV)
+    env = data_root()
     if env:
-        folder = Path(env).expanduser() / info.folder
+        folder = env / info.folder
         if folder.is_dir():
             found = _find(folder, data_file)
             if found is None:
@@ -282,3 +328,6 @@ def load(name, split="train", path=None, max_examples=None) -> pd.DataFrame:
         else:
             frame = frame.iloc[:max_examples]
     return frame.reset_index(drop=True)
+
+
+data_root()  # at import: a relative $NLPTOOLKIT_DATA made absolute now

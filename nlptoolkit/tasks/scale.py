@@ -100,23 +100,38 @@ def _replace_directory(tmp, path):
     shutil.rmtree(old, ignore_errors=True)
 
 
+# What a SavedModel directory holds; an export replaces only such a one.
+SAVED_MODEL_NAMES = (
+    "saved_model.pb",
+    "saved_model.pbtxt",
+    "fingerprint.pb",
+    "keras_metadata.pb",
+    "variables",
+    "assets",
+)
+
+
 def check_export_path(path):
-    """``path`` as an absolute str; refuse a file or a non-empty directory
-    that is not an earlier SavedModel (it would be replaced)."""
+    """``path`` as an absolute str; refuse a file, or a non-empty directory
+    that is not just an earlier SavedModel (it would be replaced whole, so
+    it may hold nothing else)."""
     path = os.path.abspath(os.fspath(path))
     if os.path.isfile(path):
         raise ValueError(
             f"`export` writes a SavedModel directory, but {path!r} is a "
             "file. Pass a directory path, e.g. 'exported/1'."
         )
-    if (
-        os.path.isdir(path)
-        and os.listdir(path)
-        and not os.path.isfile(os.path.join(path, "saved_model.pb"))
-    ):
+    if not os.path.isdir(path):
+        return path
+    entries = sorted(os.listdir(path))
+    other = [name for name in entries if name not in SAVED_MODEL_NAMES]
+    if entries and ("saved_model.pb" not in entries or other):
+        shown = ", ".join(repr(name) for name in (other or entries)[:3])
         raise ValueError(
-            f"{path!r} is a non-empty directory that is not a SavedModel; "
-            "`export` would replace it. Pass a new or empty directory."
+            f"`export` replaces its directory whole, and {path!r} holds "
+            f"files that are not a SavedModel's ({shown}); nothing was "
+            "written. Pass a new or empty directory, e.g. "
+            f"{os.path.join(path, 'exported', '1')!r}."
         )
     return path
 

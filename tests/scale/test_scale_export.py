@@ -209,10 +209,14 @@ def test_export_replaces_an_earlier_export_atomically(tasks, tmp_path):
 
     path = tmp_path / "served" / "1"
     first = tasks["clf"].export(path)
-    (path / "stale.txt").write_text("from the first export")
+    # A file nlptoolkit did not write is never deleted: refused (issue 22).
+    (path / "notes.txt").write_text("the user's")
+    with pytest.raises(ValueError, match="not a SavedModel"):
+        tasks["clf"].export(path)
+    assert (path / "notes.txt").read_text() == "the user's"
+    (path / "notes.txt").unlink()
     again = tasks["clf"].export(path)
     assert first == again == str(path)
-    assert not (path / "stale.txt").exists()
     assert sorted(os.listdir(tmp_path / "served")) == ["1"]
     serve = tf.saved_model.load(again).signatures["serving_default"]
     labels = serve(texts=tf.constant(["a good film"]))["labels"]

@@ -2,6 +2,7 @@
 
 import sys
 
+from nlptoolkit import cli
 from nlptoolkit.tasks.classification import TextClassifier
 from nlptoolkit.tasks.classification.cli import make_main
 
@@ -13,4 +14,4 @@ main = make_main(
 )
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.program(main))

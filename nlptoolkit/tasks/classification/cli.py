@@ -36,6 +36,11 @@ def build_parser(prog, default_dataset, task="classification"):
     train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
     train.add_argument("--num-layers", type=cli.positive_int, default=None)
     train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
+    train.add_argument(
+        "--freeze-backbone",
+        action="store_true",
+        help="pretrained backbones: keep its weights, train the head only",
+    )
     add_training_arguments(train)
     cli.add_recipe_argument(train, task)
 
@@ -50,6 +55,7 @@ def build_parser(prog, default_dataset, task="classification"):
         default=None,
         help="directory for top_losses.csv (default: the model's directory)",
     )
+    cli.add_overwrite_argument(evaluate)
     evaluate.add_argument(
         "--top-k",
         type=cli.positive_int,
@@ -178,11 +184,14 @@ def _splits(args):
 
 def _model_kwargs(args):
     names = ["sequence_length", "hidden_dim", "num_layers", "vocabulary_size"]
-    return {
+    kwargs = {
         name: getattr(args, name)
         for name in names
         if getattr(args, name, None) is not None
     }
+    if getattr(args, "freeze_backbone", False):
+        kwargs["freeze_backbone"] = True
+    return kwargs
 
 
 def train_command(args, task_class, default_epochs):
@@ -192,6 +201,8 @@ def train_command(args, task_class, default_epochs):
 
     # First: a multi-worker strategy must set up TF before anything runs.
     strategy = cli.make_strategy(args.strategy)
+    if args.output:  # refused now, not after training
+        cli.check_output(args.output, args, own=cli.own_folders(args))
     train, validation, test, dataset = _splits(args)
     # Without a validation split, ``fit`` holds out 10% of the training
     # rows itself (stratified by label, seeded) for early stopping.
@@ -209,6 +220,8 @@ def train_command(args, task_class, default_epochs):
         strategy=strategy,
         **_model_kwargs(args),
     )
+    if task.pretrained and not args.epochs:
+        default_epochs = None  # The task's own: few for a pretrained model.
     if args.find_lr and args.learning_rate is not None:
         raise cli.UserError(
             "--find-lr chooses the learning rate; drop --learning-rate "
@@ -267,6 +280,7 @@ def train_command(args, task_class, default_epochs):
             "epochs_run": len(history.epoch),
             "dataset": dataset,
             "backbone": task.backbone_name,
+            "pretrained": task.model.task_config.get("pretrained"),
             "seed": args.seed,
             "parameters": task.count_params,
             "sequence_length": task.model.task_config["sequence_length"],
@@ -286,9 +300,11 @@ def train_command(args, task_class, default_epochs):
         }
     )
     output = args.output or os.path.join(
-        "runs", f"{task.task_id}-{dataset}-{task.backbone_name}"
+        "runs", f"{task.task_id}-{dataset}-{task.backbone_label}"
     )
-    with cli.atomic_output_dir(output, strategy) as tmp:
+    with cli.atomic_output_dir(
+        output, strategy, args.overwrite, own=cli.own_folders(args)
+    ) as tmp:
         task.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -316,7 +332,7 @@ def train_command(args, task_class, default_epochs):
         ],
         ["train_seconds", f"{train_seconds:.1f}", f"{baseline_seconds:.1f}"],
     ]
-    print(f"\n{dataset} test ({len(test)} rows), {task.backbone_name}:")
+    print(f"\n{dataset} test ({len(test)} rows), {task.backbone_label}:")
     print(cli.format_table(rows, ["metric", "model", "tfidf+logreg"]))
     print(f"\nwrote {output}/model.keras, metrics.json, history.csv, plots")
     return 0
@@ -329,6 +345,11 @@ def _load_classifier(path):
 
 
 def evaluate_command(args):
+    directory = cli.check_output(
+        args.output or os.path.dirname(os.path.abspath(args.model)),
+        args,
+        what="--output" if args.output else "the model's folder",
+    )
     task = _load_classifier(args.model)
     if args.test_file:
         from nlptoolkit import datasets
@@ -349,10 +370,12 @@ def evaluate_command(args):
     rows = [[k, f"{metrics[k]:.4f}"] for k in ("accuracy", "macro_f1")]
     print(cli.format_table(rows, ["metric", "value"]))
     top = task.top_losses(frame["text"], frame["label"], k=args.top_k)
-    directory = args.output or os.path.dirname(os.path.abspath(args.model))
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "top_losses.csv")
-    cli.write_csv(top.rename_axis("row"), path)
+    with cli.atomic_output_dir(directory, overwrite=args.overwrite) as tmp:
+        cli.write_csv(
+            top.rename_axis("row"), os.path.join(tmp, "top_losses.csv")
+        )
+    shown = args.output or os.path.dirname(os.path.abspath(args.model))
+    path = os.path.join(shown, "top_losses.csv")
     print(f"wrote {path} ({len(top)} highest-loss examples)")
     return 0
 

@@ -156,6 +156,8 @@ def train_command(args):
 
     # First: a multi-worker strategy must set up TF before anything runs.
     strategy = cli.make_strategy(args.strategy)
+    if args.output:  # refused now, not after training
+        cli.check_output(args.output, args, own=cli.own_folders(args))
     args.dataset = args.dataset or DEFAULT_DATASET
     train = _corpus(args, "train")
     split = "validation" if not args.test_file else "test"
@@ -225,7 +227,9 @@ def train_command(args):
     output = args.output or os.path.join(
         "runs", f"generation-{args.dataset}-{generator.backbone_name}"
     )
-    with cli.atomic_output_dir(output, strategy) as tmp:
+    with cli.atomic_output_dir(
+        output, strategy, args.overwrite, own=cli.own_folders(args)
+    ) as tmp:
         generator.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -361,4 +365,4 @@ main = cli.make_main(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.program(main))

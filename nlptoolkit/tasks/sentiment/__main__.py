@@ -2,6 +2,7 @@
 
 import sys
 
+from nlptoolkit import cli
 from nlptoolkit.tasks.classification.cli import make_main
 from nlptoolkit.tasks.sentiment import SentimentClassifier
 
@@ -13,4 +14,4 @@ main = make_main(
 )
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.program(main))

@@ -100,6 +100,7 @@ def build_parser():
         help="directory for evaluation-SAMPLER.json and "
         "top_losses-SAMPLER.csv (default: the model's directory)",
     )
+    cli.add_overwrite_argument(evaluate)
     evaluate.add_argument(
         "--top-k",
         type=cli.positive_int,
@@ -162,6 +163,8 @@ def train_command(args):
 
     # First: a multi-worker strategy must set up TF before anything runs.
     strategy = cli.make_strategy(args.strategy)
+    if args.output:  # refused now, not after training
+        cli.check_output(args.output, args, own=cli.own_folders(args))
     # The test summaries' settings fail here, not after training.
     sampler = make_sampler(
         args.sampler,
@@ -245,7 +248,9 @@ def train_command(args):
     output = args.output or os.path.join(
         "runs", f"summarization-{args.dataset}-{model.backbone_name}"
     )
-    with cli.atomic_output_dir(output, strategy) as tmp:
+    with cli.atomic_output_dir(
+        output, strategy, args.overwrite, own=cli.own_folders(args)
+    ) as tmp:
         model.save(os.path.join(tmp, "model.keras"))
         cli.write_json(os.path.join(tmp, "metrics.json"), metrics)
         pd.DataFrame(history.history).rename_axis("epoch").to_csv(
@@ -298,6 +303,11 @@ def evaluate_command(args):
         num_beams=args.num_beams,
         length_penalty=args.length_penalty,
     )
+    directory = cli.check_output(
+        args.output or os.path.dirname(os.path.abspath(args.model)),
+        args,
+        what="--output" if args.output else "the model's folder",
+    )
     model = _load_summarizer(args.model)
     split = "test" if args.test_file else args.split
     documents, _, references = _pairs(args, split)
@@ -326,14 +336,18 @@ def evaluate_command(args):
             "decode_seconds": seconds,
         }
     )
-    directory = args.output or os.path.dirname(os.path.abspath(args.model))
-    path = os.path.join(directory, f"evaluation-{name}.json")
-    cli.write_json(path, metrics)
+    shown = args.output or directory
+    path = os.path.join(shown, f"evaluation-{name}.json")
     top = summarization_top_losses(
         documents, references, predictions, k=args.top_k
     )
-    top_path = os.path.join(directory, f"top_losses-{name}.csv")
-    cli.write_csv(top.rename_axis("row"), top_path)
+    top_path = os.path.join(shown, f"top_losses-{name}.csv")
+    with cli.atomic_output_dir(directory, overwrite=args.overwrite) as tmp:
+        cli.write_json(os.path.join(tmp, os.path.basename(path)), metrics)
+        cli.write_csv(
+            top.rename_axis("row"),
+            os.path.join(tmp, os.path.basename(top_path)),
+        )
     print(f"wrote {path} and {top_path} ({len(top)} lowest-ROUGE-L summaries)")
     return 0
 
@@ -387,4 +401,4 @@ main = cli.make_main(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.program(main))
