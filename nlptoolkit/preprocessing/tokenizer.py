@@ -2,12 +2,17 @@
 
 Three levels share one class so every task handles text the same way:
 
-- ``"word"``: lower-cased words, ASCII punctuation split off;
+- ``"word"``: lower-cased words, ASCII punctuation split off, and each CJK
+  ideograph a token of its own (as BERT's basic tokenizer and keras-hub's
+  ``split_on_cjk`` split them: Chinese and Japanese kanji are written
+  without spaces);
 - ``"char"``: Unicode characters (for character-level language models);
 - ``"wordpiece"``: sub-words from keras-hub's WordPiece trainer.
 
 Ids ``0..3`` are always ``[PAD]``, ``[UNK]``, ``[BOS]``, ``[EOS]``. Unseen
-tokens map to ``[UNK]``; long texts are truncated, never an error. The
+tokens map to ``[UNK]``; long texts are truncated, never an error. When
+more than half the tokens of a batch are unknown, `Tokenizer.tokenize`
+logs a warning naming the likely cause (once per tokenizer). The
 vocabulary travels as an asset of the ``.keras`` file (JSON, never pickle).
 """
 
@@ -16,6 +21,7 @@ import collections.abc
 import json
 import logging
 import os
+import re
 
 import keras
 import numpy as np
@@ -28,6 +34,24 @@ SPECIAL_TOKENS = [PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN]
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 LEVELS = ("word", "char", "wordpiece")
 _VOCABULARY_FILE = "vocabulary.json"
+# CJK Unified Ideographs and their extensions and compatibility blocks: the
+# ranges of BERT's ``_is_chinese_char`` and keras-hub's ``CJK_REGEX``.
+_CJK_RANGES = (
+    (0x4E00, 0x9FFF),
+    (0x3400, 0x4DBF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2B73F),
+    (0x2B740, 0x2B81F),
+    (0x2B820, 0x2CEAF),
+    (0xF900, 0xFAFF),
+    (0x2F800, 0x2FA1F),
+)
+_CJK_REGEX = "|".join(f"[\\x{{{a:X}}}-\\x{{{b:X}}}]" for a, b in _CJK_RANGES)
+# Scripts written without spaces between words that the word level does not
+# split (kana, Thai, Lao, Khmer, Myanmar): named when most tokens are [UNK].
+_UNSPACED = re.compile("[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
+_CJK = re.compile("|".join(f"[{chr(a)}-{chr(b)}]" for a, b in _CJK_RANGES))
+UNKNOWN_WARNING_FRACTION = 0.5
 
 
 def check_texts(texts, name="texts"):
@@ -106,7 +130,7 @@ def check_texts(texts, name="texts"):
     return texts
 
 
-def _split(texts, level, lowercase):
+def _split(texts, level, lowercase, split_on_cjk=False):
     """Split a string tensor into a ragged tensor of string tokens."""
     if lowercase:
         texts = tf.strings.lower(texts, encoding="utf-8")
@@ -116,6 +140,8 @@ def _split(texts, level, lowercase):
         )
     texts = tf.strings.regex_replace(texts, r"<br\s*/?>", " ")
     texts = tf.strings.regex_replace(texts, r"([[:punct:]])", r" \1 ")
+    if split_on_cjk:
+        texts = tf.strings.regex_replace(texts, _CJK_REGEX, r" \0 ")
     return tf.strings.split(texts)
 
 
@@ -130,6 +156,10 @@ class Tokenizer(keras.layers.Layer):
         lowercase: lower-case the text before splitting.
         vocabulary: a list of tokens (the first four are the special
             tokens); ``None`` until :meth:`train` is called.
+        split_on_cjk: ``"word"`` level: make each CJK ideograph a token
+            of its own, as BERT's basic tokenizer does (default True; a
+            tokenizer saved before this option existed keeps False, so it
+            reads text as it was trained to).
 
     Example:
     >>> import nlptoolkit
@@ -139,6 +169,11 @@ class Tokenizer(keras.layers.Layer):
     (1, 5)
     >>> tok.detokenize(tok.tokenize(["a good film"]))
     ['a good film']
+
+    Chinese (written without spaces) is split into characters:
+    >>> tok.train(["这部电影很好看", "剧情很无聊"])
+    >>> [tok.id_to_token(i) for i in tok.tokenize(["剧情好看"])[0]]
+    ['剧', '情', '好', '看']
     """
 
     def __init__(
@@ -147,6 +182,7 @@ class Tokenizer(keras.layers.Layer):
         vocabulary_size=20000,
         lowercase=None,
         vocabulary=None,
+        split_on_cjk=True,
         **kwargs,
     ):
         kwargs.pop("trainable", None)
@@ -164,6 +200,8 @@ class Tokenizer(keras.layers.Layer):
         self.level = level
         self.vocabulary_size = vocabulary_size
         self.lowercase = (level != "char") if lowercase is None else lowercase
+        self.split_on_cjk = bool(split_on_cjk)
+        self._warned_unknown = False
         self._vocabulary = None
         self._table = None
         self._wordpiece = None
@@ -230,7 +268,7 @@ class Tokenizer(keras.layers.Layer):
             return
         counts = collections.Counter()
         for batch in dataset:
-            pieces = _split(batch, self.level, self.lowercase).flat_values
+            pieces = self._split(batch).flat_values
             values, freq = np.unique(pieces.numpy(), return_counts=True)
             counts.update(
                 dict(zip(values.tolist(), freq.tolist(), strict=True))
@@ -272,8 +310,11 @@ class Tokenizer(keras.layers.Layer):
             elif not isinstance(ids, tf.RaggedTensor):
                 ids = tf.RaggedTensor.from_tensor(ids)
             return tf.cast(ids, tf.int32)
-        pieces = _split(texts, self.level, self.lowercase)
+        pieces = self._split(texts)
         return tf.ragged.map_flat_values(self._table.lookup, pieces)
+
+    def _split(self, texts):
+        return _split(texts, self.level, self.lowercase, self.split_on_cjk)
 
     def tokenize(self, texts, sequence_length=None):
         """Strings -> dense int32 ids of shape ``(batch, sequence_length)``.
@@ -283,6 +324,8 @@ class Tokenizer(keras.layers.Layer):
         padded to its longest text.
         """
         ids = self.tokenize_ragged(texts)
+        if tf.executing_eagerly():
+            self._check_unknown(texts, ids)
         if sequence_length is not None:
             ids = ids[:, :sequence_length]
             return ids.to_tensor(
@@ -292,6 +335,59 @@ class Tokenizer(keras.layers.Layer):
 
     def call(self, texts):
         return self.tokenize(texts)
+
+    def _check_unknown(self, texts, ids):
+        """Warn (once) when most tokens of a batch are ``[UNK]``."""
+        flat = ids.flat_values.numpy()
+        unknown = int((flat == UNK_ID).sum())
+        if not flat.size or unknown <= UNKNOWN_WARNING_FRACTION * flat.size:
+            return
+        log = logger.debug if self._warned_unknown else logger.warning
+        self._warned_unknown = True
+        log(
+            "%d of the %d tokens (%.0f%%) in these texts are unknown to "
+            "the tokenizer ([UNK]): the model sees almost nothing of them. "
+            "Likely cause: %s",
+            unknown,
+            flat.size,
+            100 * unknown / flat.size,
+            self._unknown_cause(texts),
+        )
+
+    def _unknown_cause(self, texts):
+        if isinstance(texts, tf.Tensor):
+            texts = [t.decode("utf-8", "replace") for t in texts.numpy()]
+        sample = "".join(str(t) for t in list(texts)[:256])
+        if (
+            self.level == "word"
+            and _CJK.search(sample)
+            and not (self.split_on_cjk)
+        ):
+            return (
+                "the texts hold Chinese/Japanese characters, which this "
+                "tokenizer (saved with split_on_cjk=False) keeps as whole "
+                "runs; retrain the model, whose word tokenizer now splits "
+                "them into characters."
+            )
+        if self.level == "word" and _UNSPACED.search(sample):
+            return (
+                "the texts are in a script written without spaces between "
+                "words (Japanese kana, Thai, Khmer, ...), which the word "
+                "tokenizer keeps as whole runs; train with tokenizer='char' "
+                "or tokenizer='wordpiece'."
+            )
+        size = len(self._vocabulary)
+        if size >= self.vocabulary_size:
+            small = (
+                f", or the vocabulary is too small ({size} tokens: raise "
+                "vocabulary_size)"
+            )
+        else:
+            small = f" (the training texts held only {size - 4} tokens)"
+        return (
+            "these texts differ from the training texts (another language "
+            f"or domain){small}."
+        )
 
     def detokenize(self, ids):
         """Token ids (batch, length) -> list of str; stops at ``[EOS]``.
@@ -396,6 +492,13 @@ class Tokenizer(keras.layers.Layer):
                 "level": self.level,
                 "vocabulary_size": self.vocabulary_size,
                 "lowercase": self.lowercase,
+                "split_on_cjk": self.split_on_cjk,
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before `split_on_cjk` existed: keep reading text as then.
+        config = {"split_on_cjk": False, **config}
+        return cls(**config)
