@@ -287,7 +287,8 @@ def _fetch(loader, info):
             f"network ({type(error).__name__}: {error}). Offline, download "
             "it once elsewhere (`keras_hub.models.Backbone.from_preset(...)"
             ".save_to_preset(folder)` and the tokenizer likewise, or a "
-            "Hugging Face snapshot) and pass backbone='/path/to/folder'."
+            "Hugging Face snapshot) and pass that local folder: "
+            "backbone='/path/to/folder'."
         ) from None
 
 
@@ -312,6 +313,22 @@ def load_hub_preprocessor(info, sequence_length):
         ),
         info,
     )
+
+
+def preferred_pooling(info):
+    """``"mean"`` for a sentence-transformers checkpoint trained with mean
+    pooling (its ``1_Pooling/config.json`` says so, as all-MiniLM-L6-v2's
+    does), ``"cls"`` otherwise (the backbone's own pooler or first token).
+    """
+    if info.path is None:
+        return "cls"
+    path = os.path.join(info.path, "1_Pooling", "config.json")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            config = json.load(stream)
+    except (OSError, ValueError):
+        return "cls"
+    return "mean" if config.get("pooling_mode_mean_tokens") else "cls"
 
 
 def max_sequence_length(hub_backbone):

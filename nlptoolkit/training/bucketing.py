@@ -4,8 +4,9 @@ A pretrained encoder's cost grows with the padded length of each batch.
 Padding every batch to the longest allowed text makes a 10-token sentence
 pay for 64 or 512 positions. Here rows are grouped with rows of similar
 length and each batch is cut to its own longest row (rounded up to a
-multiple of ``pad_multiple``, so a handful of shapes get traced), the
-dynamic padding of Hugging Face's ``group_by_length``.
+multiple of 8 up to 64 positions, of 32 up to 256 and of 64 beyond, so
+at most 18 shapes get traced up to 512), the dynamic padding of Hugging
+Face's ``group_by_length``.
 
 Training batches stay random: each epoch shuffles the rows, sorts them by
 length within pools of ``pool_batches`` batches, and shuffles the order of
@@ -20,9 +21,13 @@ Example:
 [[2, 3], [4, 8], [9, 10]]
 """
 
+import contextlib
+import logging
+
 import numpy as np
 
-PAD_MULTIPLE = 8
+# (up to this width, round up to a multiple of this): few traced shapes.
+WIDTH_STEPS = ((64, 8), (256, 32), (None, 64))
 POOL_BATCHES = 50
 
 
@@ -59,10 +64,32 @@ def length_batches(
     return [full[i] for i in rng.permutation(len(full))] + short
 
 
-def padded_width(lengths, limit, pad_multiple=PAD_MULTIPLE):
-    """The batch's width: its longest row rounded up, at most ``limit``."""
+def padded_width(lengths, limit):
+    """The batch's width: its longest row rounded up (``WIDTH_STEPS``),
+    at most ``limit``."""
     longest = max(1, int(np.max(lengths)))
-    return min(limit, -(-longest // pad_multiple) * pad_multiple)
+    for bound, step in WIDTH_STEPS:
+        if bound is None or longest <= bound:
+            return min(limit, -(-longest // step) * step)
+    raise AssertionError("unreachable: the last step has no bound")
+
+
+class _DropRetracingWarnings(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def expected_retracing():
+    """Hide TensorFlow's retracing warning: each batch width is traced
+    once on purpose."""
+    tf_logger = logging.getLogger("tensorflow")
+    drop = _DropRetracingWarnings()
+    tf_logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        tf_logger.removeFilter(drop)
 
 
 def bucketed_dataset(
@@ -72,7 +99,6 @@ def bucketed_dataset(
     batch_size=32,
     shuffle=False,
     seed=0,
-    pad_multiple=PAD_MULTIPLE,
 ):
     """A ``tf.data.Dataset`` of length-bucketed batches.
 
@@ -95,7 +121,7 @@ def bucketed_dataset(
         )
         passes[0] += 1
         for rows in order:
-            width = padded_width(lengths[rows], limit, pad_multiple)
+            width = padded_width(lengths[rows], limit)
             ids = token_ids[rows, :width]
             if labels is None:
                 yield ids
@@ -127,7 +153,8 @@ def predict_bucketed(
         length_batches(lengths, batch_size) or [np.zeros(0, "int64")]
     )
     dataset = bucketed_dataset(token_ids, lengths, batch_size=batch_size)
-    outputs = model.predict(dataset, callbacks=callbacks, verbose=verbose)
+    with expected_retracing():
+        outputs = model.predict(dataset, callbacks=callbacks, verbose=verbose)
     restored = np.empty_like(outputs)
     restored[order] = outputs
     return restored

@@ -1,5 +1,6 @@
 """TextClassifier: raw strings in, class probabilities and label names out."""
 
+import contextlib
 import logging
 
 import numpy as np
@@ -38,7 +39,16 @@ class TextClassifier(Task):
     (columns in the order of ``label_names``); ``classify`` returns names.
 
     Args:
-        backbone: ``"lstm"`` or ``"transformer"``.
+        backbone: ``"lstm"`` or ``"transformer"`` (trained from random
+            weights), or a pretrained encoder to fine-tune: a keras-hub
+            preset name (``"bert_tiny_en_uncased"``), a ``kaggle://`` or
+            ``hf://`` handle, a local keras-hub preset or Hugging Face
+            folder (BERT, DistilBERT, RoBERTa, ALBERT, XLM-RoBERTa), or
+            ``"all-minilm-l6-v2"`` (bundled by the ``[pretrained]``
+            extra). Its tokenizer comes with it; of the sizes below only
+            ``sequence_length`` (capped at the model's maximum) and
+            ``dropout`` (the head's) apply. See
+            ``nlptoolkit.backbones.preset``.
         seed: seeds Python, NumPy and Keras for a repeatable run.
         strategy: a ``tf.distribute`` strategy to build and train under
             (``batch_size`` is the global batch, split across replicas).
@@ -58,7 +68,15 @@ class TextClassifier(Task):
             test accuracy from 0.868 to 0.877 over 1.
         learning_rate: the default peak learning rate of ``fit``'s
             warm-up + cosine schedule (``None``: 1e-3 for the LSTM, 5e-4
-            for the Transformer); ``fit(learning_rate=...)`` overrides it.
+            for the Transformer, 5e-5 for a pretrained backbone, 1e-3 for
+            a frozen one); ``fit(learning_rate=...)`` overrides it.
+        freeze_backbone: pretrained backbones only: keep the pretrained
+            weights fixed and train the head alone.
+        pooling: pretrained backbones only: ``"cls"`` (the model's
+            pooler, or its first token), ``"mean"`` (the average of the
+            real tokens), or ``"auto"``: ``"mean"`` for a
+            sentence-transformers checkpoint trained with mean pooling
+            (all-MiniLM-L6-v2), ``"cls"`` otherwise.
 
     Example:
     >>> import nlptoolkit
@@ -92,11 +110,11 @@ class TextClassifier(Task):
         "min_frequency": 2,
         "learning_rate": None,
         "freeze_backbone": False,
-        "pooling": "cls",
+        "pooling": "auto",
     }
     param_choices = {
         "tokenizer": ("word", "char", "wordpiece"),
-        "pooling": ("cls", "mean"),
+        "pooling": ("auto", "cls", "mean"),
     }
     backbone_defaults = {"pretrained": {"dropout": 0.1}}
     supports_pretrained = True
@@ -111,7 +129,7 @@ class TextClassifier(Task):
     learning_rates = {
         "lstm": 1e-3,
         "transformer": 5e-4,
-        "pretrained": 3e-5,
+        "pretrained": 5e-5,
         "frozen": 1e-3,
     }
     # ``fit``'s epochs when none are given: a pretrained model needs few.
@@ -207,6 +225,7 @@ class TextClassifier(Task):
         from nlptoolkit.backbones.preset import PretrainedBackbone
         from nlptoolkit.backbones.preset import check_encoder
         from nlptoolkit.backbones.preset import load_hub_preprocessor
+        from nlptoolkit.backbones.preset import preferred_pooling
         from nlptoolkit.preprocessing import PresetTokenizer
         from nlptoolkit.tasks.scale import resolve_precision
 
@@ -214,10 +233,13 @@ class TextClassifier(Task):
         check_encoder(info)
         preprocessor = load_hub_preprocessor(info, sequence_length=8)
         tokenizer = PresetTokenizer(preprocessor, sequence_length=8)
+        pooling = self.params["pooling"]
+        if pooling == "auto":
+            pooling = preferred_pooling(info)
         backbone = PretrainedBackbone.from_preset(
             info,
             pad_token_id=tokenizer.pad_token_id,
-            pooling=self.params["pooling"],
+            pooling=pooling,
             dtype=resolve_precision(self.mixed_precision),
         )
         limit = backbone.max_sequence_length or MAX_AUTO_SEQUENCE_LENGTH
@@ -344,7 +366,7 @@ class TextClassifier(Task):
         with the best ``val_accuracy``, ties broken by ``val_loss``.
 
         A pretrained backbone is fine-tuned the same way, at a peak rate of
-        3e-5 (1e-3 with ``freeze_backbone``, where only the head learns),
+        5e-5 (1e-3 with ``freeze_backbone``, where only the head learns),
         on length-bucketed batches: rows of similar token counts are
         batched together and each batch is padded to its own longest row
         (``nlptoolkit.training.bucketing``), so short texts do not pay for
@@ -457,22 +479,30 @@ class TextClassifier(Task):
             x, y = self._bucketed(x, y, batch_size, shuffle=True), None
             if validation is not None:
                 validation = self._bucketed(*validation, batch_size)
-        history = self._train(
-            x,
-            y,
-            validation,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=callbacks,
-            verbose=verbose,
-            max_seconds=max_seconds,
-            early_stopping_monitor=monitor,
-            class_weight=weights,
-            tensorboard_dir=tensorboard_dir,
-            checkpoint_dir=checkpoint_dir,
-            early_stopping_patience=patience,
-            rows=rows,
+        from nlptoolkit.training.bucketing import expected_retracing
+
+        quiet = (
+            expected_retracing()
+            if self.pretrained
+            else contextlib.nullcontext()
         )
+        with quiet:
+            history = self._train(
+                x,
+                y,
+                validation,
+                epochs=epochs,
+                batch_size=batch_size,
+                callbacks=callbacks,
+                verbose=verbose,
+                max_seconds=max_seconds,
+                early_stopping_monitor=monitor,
+                class_weight=weights,
+                tensorboard_dir=tensorboard_dir,
+                checkpoint_dir=checkpoint_dir,
+                early_stopping_patience=patience,
+                rows=rows,
+            )
         self.training_config = {
             **training.describe(self.model.optimizer),
             "epochs": epochs,
