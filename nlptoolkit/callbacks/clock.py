@@ -24,7 +24,11 @@ defines the method):
 - `on_decode_step_begin(step, logs)` / `on_decode_step_end(step, logs)`:
   around one step, `step` counting from 1, same `logs` keys as prefill,
   `position` being the index of the token produced. `_end` is called only
-  after the new token ids are numpy on the host.
+  after the new token ids are numpy on the host. Optional keys: `kind`
+  (default `"step"`): `"chunk"` for a cycle of several steps run in one
+  compiled call (`position` is its first token's, `span` the steps it
+  ran, `tokens` all of them), `"reprefill"` for the step at which a
+  Transformer's sliding context window re-prefilled its cache.
 - `on_decode_end(logs)`: `logs = {"tokens_generated": int}` and, optionally,
   `"warmup": bool` for the fused path. A run that recorded no prefill or
   step cycle (the fused `while_loop`) becomes one cycle of kind `"fused"`.
@@ -47,7 +51,11 @@ from nlptoolkit.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("batch", "prefill", "step", "fused")
+KINDS = ("batch", "prefill", "step", "chunk", "reprefill", "fused")
+# Kinds whose rows are decoding steps after the prefill (token arrivals).
+_AFTER_PREFILL = ("step", "chunk", "reprefill")
+# Kinds whose rows time decoding steps (per step: `seconds / span`).
+_STEP_KINDS = ("step", "chunk")
 
 # Column order of `to_dataframe()` and of the CSV / JSON exports. `label`,
 # `backbone` and `decode` come from the run a cycle belongs to; the others
@@ -100,6 +108,9 @@ SUMMARY_KEYS = (
     "itl_p90",
     "itl_p99",
     "step_mean",
+    "steps_derived",
+    "reprefill_cycles",
+    "reprefill_seconds",
     "batch_latency_mean",
     "batch_latency_p99",
     "cycles_per_second",
@@ -189,7 +200,8 @@ class InferenceClock(keras.callbacks.Callback):
 
     Pass it in `callbacks` to `model.predict` on any Keras model, or to
     nlptoolkit's `generate` / `summarize`. Each cycle records `kind`
-    (`"batch"`, `"prefill"`, `"step"` or `"fused"`), `run`, `label`,
+    (`"batch"`, `"prefill"`, `"step"`, `"chunk"`, `"reprefill"` or
+    `"fused"`), `run`, `label`,
     `index`, `position`, `batch_size`, `tokens`, `seconds`, `warmup`,
     `start`, `span`, `backbone` and `decode`:
 
@@ -205,7 +217,8 @@ class InferenceClock(keras.callbacks.Callback):
     - `start`: seconds from the run's start to the cycle's start. A run
       starts at `on_predict_begin` / `on_decode_begin`.
     - `span`: elementary cycles covered: 1, or the number of batches with
-      `steps_per_execution > 1`, or the tokens per sequence of a fused run.
+      `steps_per_execution > 1`, or the steps of a chunk, or the tokens
+      per sequence of a fused run.
     - `warmup`: whether the cycle paid for tracing or compiling. Predict:
       true when `model.predict_function` was traced (or retraced, e.g. for
       a ragged last batch or new input shape) during the cycle, read from
@@ -224,21 +237,34 @@ class InferenceClock(keras.callbacks.Callback):
     - `warmup_seconds`: sum of warm-up cycle seconds (trace + compile).
     - `cycle_seconds`: sum of non-warm-up cycle seconds.
     - `prefill_seconds`: mean seconds of the non-warm-up prefill cycles.
+    Decode cycles after the prefill are `step` rows (one step timed),
+    `chunk` rows (k steps timed together; the per-step figures below are
+    then derived, `seconds / span`, and `steps_derived` is True) and
+    `reprefill` rows (the step at which the context window slid: a
+    re-prefill of the kept tokens and one step).
+
     - `ttft`: time from a run's start to its first token (prefill end);
       the mean over runs whose prefill is not a warm-up cycle.
     - `e2e`: time from a run's start to the end of its last cycle; the
       mean over runs without warm-up cycles. (The sum of a run's cycle
       seconds is this minus the host time between cycles.)
     - `tpot`: `(e2e - ttft) / (N - 1)` per run, N being the tokens per
-      sequence (the prefill token plus one per step), as vLLM and
+      sequence (the prefill token plus the span of every later cycle;
+      e2e the last token's arrival), as vLLM and
       genai-perf compute it; the mean over runs without warm-up steps.
     - `itl_mean`, `itl_p50`, `itl_p90`, `itl_p99`: inter-token latency,
       the gaps between consecutive token arrivals (end of the previous
       prefill/step cycle to end of this step), pooled over the
-      non-warm-up steps of all runs. Without warm-up steps, a run's mean
-      ITL equals its TPOT.
-    - `step_mean`: mean `seconds` of non-warm-up step cycles (the step
-      itself, without host time between steps).
+      non-warm-up steps of all runs; a chunk's tokens arrive together,
+      so its gap counts `span` times as `gap / span` (derived). Without
+      warm-up steps, a run's mean ITL equals its TPOT.
+    - `step_mean`: seconds per step of non-warm-up step and chunk cycles
+      (their seconds over their spans: the steps themselves, without
+      host time between cycles).
+    - `steps_derived`: whether chunk rows fed the per-step figures.
+    - `reprefill_cycles`, `reprefill_seconds`: count and mean seconds of
+      the non-warm-up re-prefill cycles (not in `step_mean` or the
+      slope; in TTFT/TPOT/ITL, as token arrivals).
     - `batch_latency_mean`, `batch_latency_p99`: seconds per predict batch
       (`seconds / span`) over non-warm-up batch cycles.
     - `cycles_per_second`: the clock rate, `cycles / cycle_seconds`.
@@ -246,7 +272,8 @@ class InferenceClock(keras.callbacks.Callback):
       non-warm-up prefill, step and fused cycles.
     - `samples_per_second`: predict rows per second (non-warm-up batches).
     - `slope_ms_per_position`, `intercept_ms`: Theil-Sen line of step
-      `seconds` (in ms) against `position` over non-warm-up steps (the
+      `seconds` (in ms; a chunk's `seconds / span` at its middle
+      position) against `position` over non-warm-up steps (the
       median of pairwise slopes, see `theil_sen`; one stalled step does not
       move it): flat with a cache, growing without.
 
@@ -471,7 +498,14 @@ class InferenceClock(keras.callbacks.Callback):
 
     def on_decode_step_end(self, step, logs=None):
         t = time.perf_counter()
-        self._record("step", step, logs, t, "on_decode_step_end")
+        kind = (logs or {}).get("kind", "step")
+        if kind not in _AFTER_PREFILL:
+            raise ValueError(
+                "`InferenceClock.on_decode_step_end` expects logs['kind'] "
+                f"in {list(_AFTER_PREFILL)} (default 'step'). Received: "
+                f"kind={kind!r}."
+            )
+        self._record(kind, step, logs, t, "on_decode_step_end")
 
     def _record(self, kind, index, logs, t, hook):
         t_begin = self._t
@@ -488,6 +522,7 @@ class InferenceClock(keras.callbacks.Callback):
             batch_size = logs["batch_size"]
             tokens = logs["tokens"]
             warm = logs["warmup"]
+            span = int(logs.get("span", 1))
         except (KeyError, TypeError):
             raise _contract_error(hook, logs, _STEP_KEYS) from None
         self._run_count += 1
@@ -502,7 +537,7 @@ class InferenceClock(keras.callbacks.Callback):
                 t - t_begin,
                 bool(warm),
                 t_begin - self._run_t0,
-                1,
+                span,
             )
         )
 
@@ -803,13 +838,13 @@ class InferenceClock(keras.callbacks.Callback):
         else:
             fig = ax.figure
         kinds = {c[_K] for c in self._cycles}
-        if "step" in kinds:
-            kind = "step"
+        if kinds & set(_STEP_KINDS):
+            kind = _STEP_KINDS
             ax.set_xlabel("position (index of the token produced)")
             ax.set_ylabel("step time (ms)")
             ax.set_title("Inference clock: decoding step time vs position")
         else:
-            kind = "batch"
+            kind = ("batch",)
             ax.set_xlabel("batch index")
             ax.set_ylabel("batch latency (ms)")
             ax.set_title("Inference clock: predict batch latency")
@@ -822,7 +857,7 @@ class InferenceClock(keras.callbacks.Callback):
             points = [
                 (c[_POS], c[_SEC] * 1000.0 / c[_SPAN], c[_WARM])
                 for c in self._cycles
-                if c[_RUN] in runs and c[_K] == kind
+                if c[_RUN] in runs and c[_K] in kind
             ]
             if not points:
                 continue
@@ -890,9 +925,18 @@ def _summarize(cycles, runs, label):
 
     prefills = [c[_SEC] for c in cold if c[_K] == "prefill"]
     stats["prefill_seconds"] = _mean(prefills)
-    stats["step_mean"] = _mean([c[_SEC] for c in cold if c[_K] == "step"])
+    timed_steps = [c for c in cold if c[_K] in _STEP_KINDS]
+    step_count = sum(c[_SPAN] for c in timed_steps)
+    if step_count:
+        stats["step_mean"] = sum(c[_SEC] for c in timed_steps) / step_count
+    stats["steps_derived"] = any(c[_K] == "chunk" for c in timed_steps)
+    reprefills = [c[_SEC] for c in cold if c[_K] == "reprefill"]
+    stats["reprefill_cycles"] = len(reprefills)
+    stats["reprefill_seconds"] = _mean(reprefills)
 
-    token_cycles = [c for c in cold if c[_K] in ("prefill", "step", "fused")]
+    token_cycles = [
+        c for c in cold if c[_K] in ("prefill", "fused") + _AFTER_PREFILL
+    ]
     token_seconds = sum(c[_SEC] for c in token_cycles)
     if token_cycles and token_seconds > 0:
         tokens = sum(c[_TOK] for c in token_cycles)
@@ -919,9 +963,11 @@ def _summarize(cycles, runs, label):
         e2e = max(c[_START] + c[_SEC] for c in run_cycles)
         if not any(c[_WARM] for c in run_cycles):
             e2es.append(e2e)
-        tokens_seen = [c for c in run_cycles if c[_K] in ("prefill", "step")]
+        tokens_seen = [
+            c for c in run_cycles if c[_K] in ("prefill",) + _AFTER_PREFILL
+        ]
         prefill = next((c for c in tokens_seen if c[_K] == "prefill"), None)
-        steps = [c for c in tokens_seen if c[_K] == "step"]
+        steps = [c for c in tokens_seen if c[_K] in _AFTER_PREFILL]
         if prefill is None:
             continue
         ttft = prefill[_START] + prefill[_SEC]
@@ -929,12 +975,14 @@ def _summarize(cycles, runs, label):
             ttfts.append(ttft)
         if steps and not any(c[_WARM] for c in steps):
             last = max(c[_START] + c[_SEC] for c in tokens_seen)
-            tpots.append((last - ttft) / len(steps))
+            tpots.append((last - ttft) / sum(c[_SPAN] for c in steps))
         previous = None
         for c in tokens_seen:
             arrival = c[_START] + c[_SEC]
-            if c[_K] == "step" and previous is not None and not c[_WARM]:
-                itls.append(arrival - previous)
+            if c[_K] != "prefill" and previous is not None and not c[_WARM]:
+                # A chunk's tokens arrive together: its gap is shared out
+                # (derived per-step gaps, one per token of a row).
+                itls += [(arrival - previous) / c[_SPAN]] * c[_SPAN]
             previous = arrival
     stats["ttft"] = _mean(ttfts)
     stats["tpot"] = _mean(tpots)
@@ -944,10 +992,13 @@ def _summarize(cycles, runs, label):
     stats["itl_p90"] = _percentile(itls, 90)
     stats["itl_p99"] = _percentile(itls, 99)
 
-    steps = [c for c in cold if c[_K] == "step"]
-    positions = np.array([c[_POS] for c in steps], dtype="float64")
+    # A chunk's point: its mean step time, at its middle position.
+    positions = np.array(
+        [c[_POS] + (c[_SPAN] - 1) / 2 for c in timed_steps], dtype="float64"
+    )
     if len(np.unique(positions)) >= 2:
-        ms = np.array([c[_SEC] for c in steps], dtype="float64") * 1000.0
+        ms = [c[_SEC] / c[_SPAN] for c in timed_steps]
+        ms = np.array(ms, dtype="float64") * 1000.0
         slope, intercept = theil_sen(positions, ms)
         stats["slope_ms_per_position"] = slope
         stats["intercept_ms"] = intercept
@@ -973,6 +1024,8 @@ _TABLE_ROWS = (
     ("ITL p90 (ms)", "itl_p90", 1e3),
     ("ITL p99 (ms)", "itl_p99", 1e3),
     ("step mean (ms)", "step_mean", 1e3),
+    ("re-prefill cycles", "reprefill_cycles", None),
+    ("re-prefill mean (ms)", "reprefill_seconds", 1e3),
     ("batch mean (ms)", "batch_latency_mean", 1e3),
     ("batch p99 (ms)", "batch_latency_p99", 1e3),
     ("cycles/s", "cycles_per_second", 1.0),

@@ -9,6 +9,7 @@ from nlptoolkit.decoding.beam import BeamSampler
 from nlptoolkit.decoding.beam import check_length_penalty
 from nlptoolkit.decoding.loop import DECODE_PATHS
 from nlptoolkit.decoding.loop import Decoder
+from nlptoolkit.decoding.loop import check_chunk_size
 from nlptoolkit.decoding.loop import check_decode
 from nlptoolkit.decoding.loop import check_jit_compile
 from nlptoolkit.decoding.loop import count_generated
@@ -17,17 +18,20 @@ from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import SAMPLERS
 from nlptoolkit.decoding.samplers import make_sampler
 from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
+from nlptoolkit.decoding.window import ContextWindow
 
 __all__ = [
     "DECODE_PATHS",
     "SAMPLERS",
     "BeamSampler",
+    "ContextWindow",
     "Decoder",
     "LSTMAdapter",
     "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",
     "ban_repeated_ngrams",
+    "check_chunk_size",
     "check_decode",
     "check_jit_compile",
     "check_length_penalty",

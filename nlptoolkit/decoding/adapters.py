@@ -47,10 +47,15 @@ def forbid_special_ids(logits):
 
 
 class TransformerAdapter:
-    """KV-cached decoding over a causal ``TransformerBackbone``."""
+    """KV-cached decoding over a causal ``TransformerBackbone``.
+
+    ``supports_window = True``: past its ``max_positions`` it decodes
+    over a sliding ``ContextWindow`` (``windowed_next``).
+    """
 
     kind = "transformer"
     supports_jit = True
+    supports_window = True
 
     def __init__(self, backbone, head):
         if not backbone.causal:
@@ -109,6 +114,36 @@ class TransformerAdapter:
         token = ops.slice(prompt, [0, index - 1], [batch_size, 1])
         logits, cache = self.call_with_cache(token, cache, index - 1)
         return forbid_special_ids(logits[:, 0, :]), None, cache
+
+    def windowed_next(self, window):
+        """``next`` over a sliding ``window`` (a ``ContextWindow``).
+
+        The cache holds ``window.context`` positions, token ``t`` at
+        ``t - window.start(index)``. Where the window slides
+        (``window.slides_at(index)``), the cache is first re-prefilled
+        with the last ``window.keep`` tokens before ``index``.
+        """
+        keep, context = window.keep, window.context
+
+        def next(prompt, cache, index):
+            batch_size = ops.shape(prompt)[0]
+            index = ops.cast(index, "int32")
+
+            def reprefill():
+                tokens = ops.slice(
+                    prompt, [0, index - keep], [batch_size, keep]
+                )
+                return self.prefill(tokens, context)
+
+            old = cache
+            cache = ops.cond(window.slides_at(index), reprefill, lambda: old)
+            token = ops.slice(prompt, [0, index - 1], [batch_size, 1])
+            logits, cache = self.call_with_cache(
+                token, cache, index - 1 - window.start(index)
+            )
+            return forbid_special_ids(logits[:, 0, :]), None, cache
+
+        return next
 
     def uncached_logits(self, prefix):
         """Logits of the last position, recomputing the whole prefix."""

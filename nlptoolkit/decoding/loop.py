@@ -3,17 +3,34 @@
 - ``fused``: prefill, then the whole loop inside one compiled keras-hub
   sampler call (``ops.while_loop``). Fastest; callbacks see only the
   start and the end.
-- ``stepwise``: one compiled step function called from Python per token,
-  so callbacks (the inference clock) and ``on_token`` streaming see every
-  step. The first step after prefill is reported as part of prefill: it
-  produces the first token (TTFT).
+- ``stepwise``: the sampler's loop cut into cycles, each one compiled
+  call from Python, so callbacks (the inference clock) and ``on_token``
+  streaming see them: the prefill and the first step (one call; it
+  produces the first token, TTFT), then one step per cycle
+  (``chunk_size=1``, kind ``"step"``) or up to ``chunk_size`` steps per
+  cycle (kind ``"chunk"``; the clock derives per-step figures from it).
+  Each cycle is a ``while_loop`` whose start and number of steps are
+  tensors, compiled with XLA like the fused loop: a new position neither
+  retraces nor recompiles. (A single step compiled with XLA and its
+  position as an argument recompiles for every position, about 1 s a
+  step on a 2-core CPU: XLA treats the position as a compile-time
+  constant. Measured in ``benchmarks/clock.py``: chunks of 32 steps run
+  at the fused loop's speed.)
 - ``uncached``: every step recomputes the whole prefix (no cache): the
   quadratic reference path, for tests and for the clock's comparison.
 
 Greedy decoding gives the same tokens on all three paths.
 
-``jit_compile`` (``generate``; TensorFlow backend, fused path only):
-``"auto"`` (default) compiles the fused ``while_loop`` with XLA
+Past a Transformer's positions (a token array wider than its
+``sequence_length``), every path decodes over a sliding
+``ContextWindow`` (``nlptoolkit.decoding.window``): the cached paths
+re-prefill the cache with the last ``window.keep`` tokens where the
+window slides (on the stepwise path that cycle has kind
+``"reprefill"``), the uncached path feeds each step the window's tokens.
+
+``jit_compile`` (``generate``; TensorFlow backend, fused and stepwise
+paths): ``"auto"`` (default) compiles the fused ``while_loop`` (and the
+stepwise cycles) with XLA
 (``tf.function(jit_compile=True)``) when the adapter is marked
 ``supports_jit``, and runs it without XLA otherwise, or when XLA fails to
 compile it (the reason is logged once, and those settings keep the
@@ -42,7 +59,9 @@ Hooks called on each callback that defines them (the InferenceClock
 does): ``on_decode_begin(logs)``, ``on_prefill_begin(logs)``,
 ``on_prefill_end(logs)``, ``on_decode_step_begin(step, logs)``,
 ``on_decode_step_end(step, logs)``, ``on_decode_end(logs)``. ``_end``
-hooks run after the new token ids are numpy arrays on the host.
+hooks run after the new token ids are numpy arrays on the host. Step
+hooks' ``logs`` carry ``kind`` (``"step"``, ``"chunk"`` or
+``"reprefill"``) and, at the end, ``span`` (the steps the cycle ran).
 """
 
 import logging
@@ -50,12 +69,14 @@ import logging
 import keras
 import numpy as np
 from keras import ops
+from keras_hub.src.utils.tensor_utils import any_equal
 
 from nlptoolkit.decoding.processors import ban_repeated_ngrams
 from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import reset_seed
 from nlptoolkit.decoding.samplers import sampler_key
 from nlptoolkit.decoding.samplers import seed_state
+from nlptoolkit.decoding.window import ContextWindow
 
 DECODE_PATHS = ("fused", "stepwise", "uncached")
 
@@ -96,6 +117,27 @@ def check_jit_compile(jit_compile):
     return jit_compile
 
 
+def check_chunk_size(chunk_size, decode="stepwise"):
+    """``chunk_size`` if it is an integer >= 1 (> 1 only when stepwise)."""
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int)
+        or chunk_size < 1
+    ):
+        raise ValueError(
+            "`chunk_size` (decoding steps per clocked cycle) must be an "
+            f"integer >= 1. Received: chunk_size={chunk_size!r}. Use 1 "
+            "(one step per cycle) or e.g. 32."
+        )
+    if chunk_size > 1 and decode != "stepwise":
+        raise ValueError(
+            "`chunk_size` groups the steps of decode='stepwise' into "
+            f"cycles. Received: chunk_size={chunk_size} with "
+            f"decode={decode!r}. Use decode='stepwise', or chunk_size=1."
+        )
+    return chunk_size
+
+
 def check_decode(decode, sampler=None):
     """Raise a clear error for an unknown path or a beam sampler outside
     the fused loop."""
@@ -121,8 +163,12 @@ class Decoder:
     generated). It returns the filled array.
     """
 
-    def __init__(self, adapter):
+    def __init__(self, adapter, window_keep=None):
         self.adapter = adapter
+        context = getattr(adapter, "max_positions", None)
+        self.window = None
+        if context and getattr(adapter, "supports_window", False):
+            self.window = ContextWindow(context, window_keep)
         self.traces = 0
         self._prefill = _compile(self._prefill_impl)
         self._compiled = {}
@@ -148,11 +194,19 @@ class Decoder:
             logits, token_ids, index, no_repeat_ngram_size
         )
 
-    def _next(self, no_repeat_ngram_size=0):
-        """The adapter's ``next`` with the logits processors applied."""
-        if not no_repeat_ngram_size:
-            return self.adapter.next
+    def _windowed(self, length):
+        """Whether a token array of width ``length`` needs the sliding
+        context window (it outgrows the adapter's positions)."""
+        return self.window is not None and self.window.needed(length)
+
+    def _next(self, no_repeat_ngram_size=0, windowed=False):
+        """The adapter's ``next`` (over the sliding window if
+        ``windowed``) with the logits processors applied."""
         adapter_next = self.adapter.next
+        if windowed:
+            adapter_next = self.adapter.windowed_next(self.window)
+        if not no_repeat_ngram_size:
+            return adapter_next
 
         def next(prompt, cache, index):
             logits, hidden_states, cache = adapter_next(prompt, cache, index)
@@ -163,14 +217,21 @@ class Decoder:
 
         return next
 
-    def _functions(self, sampler, no_repeat_ngram_size=0):
+    def _functions(self, sampler, no_repeat_ngram_size=0, windowed=False):
         """Compiled functions for a sampler's settings (traced once per
         settings, not per call: a new sampler object with the same
         settings reuses them, and the first object's state)."""
-        key = (sampler_key(sampler), no_repeat_ngram_size)
+        key = (sampler_key(sampler), no_repeat_ngram_size, bool(windowed))
         if key not in self._compiled:
             adapter = self.adapter
-            next_function = self._next(no_repeat_ngram_size)
+            next_function = self._next(no_repeat_ngram_size, windowed)
+            # Random samplers share one seed stream (and its starting
+            # state) across the windowed and plain variants of settings.
+            shared = None
+            for other_key, other in self._compiled.items():
+                if other_key[:2] == key[:2]:
+                    shared = other_key
+                    sampler = other["sampler"]
 
             def fused(token_ids, cache, index, mask, stop_token_ids):
                 self.traces += 1
@@ -196,18 +257,52 @@ class Decoder:
                     stop_token_ids=stop_token_ids,
                     encoder_inputs=encoder_inputs,
                     no_repeat_ngram_size=no_repeat_ngram_size,
+                    windowed=windowed,
                 )
 
-            def step(token_ids, cache, index, mask):
+            def run_chunk(token_ids, cache, index, end, mask, stop):
+                """Steps ``index .. end - 1`` (fewer once every row has
+                stopped), as the sampler's loop runs them."""
+
+                def cond(token_ids, cache, index):
+                    going = index < end
+                    if not stop:
+                        return going
+                    done = any_equal(token_ids, stop, ~mask)
+                    return ops.logical_and(
+                        going, ops.logical_not(ops.all(ops.any(done, -1)))
+                    )
+
+                def body(token_ids, cache, index):
+                    logits, _, cache = next_function(token_ids, cache, index)
+                    next_token = self._choose(
+                        sampler, logits, token_ids, index, mask
+                    )
+                    token_ids = ops.slice_update(
+                        token_ids, [0, index], next_token[:, None]
+                    )
+                    return token_ids, cache, index + 1
+
+                return ops.while_loop(cond, body, (token_ids, cache, index))
+
+            def chunk(token_ids, cache, index, steps, mask, stop_token_ids):
                 self.traces += 1
-                logits, _, cache = next_function(token_ids, cache, index)
-                next_token = self._choose(
-                    sampler, logits, token_ids, index, mask
+                stop = tuple(stop_token_ids) if stop_token_ids else None
+                index = ops.cast(index, "int32")
+                return run_chunk(
+                    token_ids, cache, index, index + steps, mask, stop
                 )
-                token_ids = ops.slice_update(
-                    token_ids, [0, index], next_token[:, None]
+
+            def first(
+                token_ids, start, mask, stop_token_ids, encoder_inputs=None
+            ):
+                self.traces += 1
+                stop = tuple(stop_token_ids) if stop_token_ids else None
+                start = ops.cast(start, "int32")
+                cache = self._graph_prefill(
+                    token_ids, start, encoder_inputs, windowed
                 )
-                return token_ids, cache, next_token
+                return run_chunk(token_ids, cache, start, start + 1, mask, stop)
 
             def uncached(prefix, token_ids, index, mask, encoder_inputs=None):
                 self.traces += 1
@@ -224,10 +319,14 @@ class Decoder:
                 "sampler": sampler,
                 "fused_python": fused,
                 "fused_graph_python": fused_graph,
-                "step": _compile(step),
+                "chunk_python": chunk,
+                "first_python": first,
                 "uncached": _compile(uncached),
             }
-            self._seed_states[key] = seed_state(sampler)
+            if shared is not None:
+                self._seed_states[key] = self._seed_states[shared]
+            else:
+                self._seed_states[key] = seed_state(sampler)
         return key, self._compiled[key]
 
     @staticmethod
@@ -238,10 +337,17 @@ class Decoder:
         )
         return ops.where(mask[:, index], token_ids[:, index], next_token)
 
-    def _prefill_cache(self, token_ids, start, encoder_inputs=None):
+    def _prefill_cache(
+        self, token_ids, start, encoder_inputs=None, windowed=False
+    ):
         tokens = self.adapter.prefill_tokens(token_ids, start)
+        width = token_ids.shape[1]
+        if windowed:
+            # The window the first step reads; the cache holds the context.
+            tokens = tokens[:, self.window.start(int(start)) :]
+            width = self.window.context
         # A tensor, so that a new length does not retrace.
-        length = ops.convert_to_tensor(token_ids.shape[1], "int32")
+        length = ops.convert_to_tensor(width, "int32")
         if encoder_inputs is not None:
             return self._prefill(tokens, length, encoder_inputs)
         if tokens.shape[1] == 0:
@@ -280,6 +386,7 @@ class Decoder:
         stop_token_ids,
         encoder_inputs,
         jit_compile,
+        windowed=False,
     ):
         """Prefill and run the fused loop, in one XLA function where
         ``_use_jit`` says so, else a prefill then a plain ``tf.function``.
@@ -296,7 +403,9 @@ class Decoder:
         if not self._use_jit(jit_compile, key):
             if "fused" not in functions:
                 functions["fused"] = _compile(functions["fused_python"])
-            cache = self._prefill_cache(token_ids, start, encoder_inputs)
+            cache = self._prefill_cache(
+                token_ids, start, encoder_inputs, windowed
+            )
             ids, start_tensor, mask_tensor = tensors
             output = functions["fused"](
                 ids, cache, start_tensor, mask_tensor, stop
@@ -341,6 +450,7 @@ class Decoder:
                 stop_token_ids,
                 encoder_inputs,
                 jit_compile,
+                windowed,
             )
         compiled = shapes not in self._jit_shapes
         self._jit_shapes.add(shapes)
@@ -355,6 +465,7 @@ class Decoder:
         stop_token_ids=(),
         encoder_inputs=None,
         no_repeat_ngram_size=0,
+        windowed=None,
     ):
         """The fused path on tensors, for use inside a traced function.
 
@@ -362,7 +473,10 @@ class Decoder:
         sampler's ``while_loop``) without host round trips or callbacks;
         ``token_ids``, ``start`` and ``mask`` may be symbolic, and the
         filled token tensor is returned. ``Task.export`` traces it into
-        a SavedModel.
+        a SavedModel. ``windowed`` (None: wherever the adapter has a
+        sliding ``ContextWindow`` and ``token_ids`` is not known to fit
+        its context) decodes over the window, so that the array may be
+        wider than the model's positions.
 
         Example:
         >>> import numpy as np
@@ -379,32 +493,44 @@ class Decoder:
         >>> tuple(run(ids).shape)
         (1, 4)
         """
-        adapter = self.adapter
         stop = tuple(stop_token_ids) if stop_token_ids else None
-        if encoder_inputs is not None:
-            cache = adapter.prefill(
-                adapter.prefill_tokens(token_ids, start), encoder_inputs
+        if windowed is None:
+            width = token_ids.shape[1]
+            windowed = self.window is not None and (
+                width is None or self._windowed(width)
             )
-        elif hasattr(adapter, "empty_cache"):
-            # A state-carrying adapter may have no tokens to prefill.
-            tokens = adapter.prefill_tokens(token_ids, start)
-            cache = ops.cond(
-                ops.shape(tokens)[1] > 0,
-                lambda: adapter.prefill(tokens),
-                lambda: adapter.empty_cache(ops.shape(tokens)[0]),
-            )
-        else:
-            tokens = adapter.prefill_tokens(token_ids, start)
-            cache = adapter.prefill(tokens, ops.shape(token_ids)[1])
+        cache = self._graph_prefill(token_ids, start, encoder_inputs, windowed)
         no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         return sampler(
-            next=self._next(no_repeat_ngram_size),
+            next=self._next(no_repeat_ngram_size, windowed),
             prompt=token_ids,
             cache=cache,
             index=start,
             mask=mask,
             stop_token_ids=stop,
         )
+
+    def _graph_prefill(self, token_ids, start, encoder_inputs, windowed):
+        """The cache before the step at ``start``, on tensors."""
+        adapter = self.adapter
+        tokens = adapter.prefill_tokens(token_ids, start)
+        if encoder_inputs is not None:
+            return adapter.prefill(tokens, encoder_inputs)
+        if hasattr(adapter, "empty_cache"):
+            # A state-carrying adapter may have no tokens to prefill.
+            return ops.cond(
+                ops.shape(tokens)[1] > 0,
+                lambda: adapter.prefill(tokens),
+                lambda: adapter.empty_cache(ops.shape(tokens)[0]),
+            )
+        if windowed:
+            first = self.window.start(ops.cast(start, "int32"))
+            width = ops.shape(tokens)[1] - first
+            tokens = ops.slice(
+                tokens, [0, first], [ops.shape(tokens)[0], width]
+            )
+            return adapter.prefill(tokens, self.window.context)
+        return adapter.prefill(tokens, ops.shape(token_ids)[1])
 
     # ------------------------------------------------------------- loops
     def generate(
@@ -421,6 +547,7 @@ class Decoder:
         encoder_inputs=None,
         no_repeat_ngram_size=0,
         jit_compile="auto",
+        chunk_size=1,
     ):
         """Decode; ``encoder_inputs`` (encoder-decoder models only) are
         the encoder's token ids, passed to the adapter's ``prefill`` and,
@@ -428,9 +555,15 @@ class Decoder:
         ``no_repeat_ngram_size`` (0: off) bans repeated n-grams (see
         ``ban_repeated_ngrams``); the prompt counts as context.
         ``jit_compile`` (``"auto"``, True, False): XLA for the fused loop
-        (see the module docstring); the other paths ignore it."""
+        and the stepwise cycles (see the module docstring); the uncached
+        path ignores it. ``chunk_size`` (stepwise only): steps per cycle
+        (1: one step per cycle, kind ``"step"``; k > 1: up to k steps in
+        one compiled call, kind ``"chunk"``). A token array wider than a
+        Transformer's positions decodes over the sliding context window
+        (``nlptoolkit.decoding.window``) on every path."""
         check_decode(decode, sampler)
         check_jit_compile(jit_compile)
+        check_chunk_size(chunk_size, decode)
         no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
         callbacks = list(callbacks or [])
         if encoder_inputs is not None:
@@ -440,7 +573,10 @@ class Decoder:
         token_ids = np.asarray(token_ids, dtype="int32")
         mask = np.asarray(mask, dtype=bool)
         batch_size, length = token_ids.shape
-        key, functions = self._functions(sampler, no_repeat_ngram_size)
+        windowed = self._windowed(length)
+        key, functions = self._functions(
+            sampler, no_repeat_ngram_size, windowed
+        )
         # A seeded sampler starts from its seed on every call (same seed,
         # same text); an unseeded one carries on with its random stream.
         if getattr(functions["sampler"], "seed", None) is not None:
@@ -466,6 +602,7 @@ class Decoder:
                 stop_token_ids,
                 encoder_inputs,
                 jit_compile,
+                windowed,
             )
             output = ops.convert_to_numpy(output)
             generated = count_generated(output, mask, stop_token_ids)
@@ -478,30 +615,37 @@ class Decoder:
                 },
             )
             return output
-        make_advance = (
-            self._stepwise_advance
-            if decode == "stepwise"
-            else self._uncached_advance
-        )
-        advance = make_advance(
-            functions, token_ids, start, mask, encoder_inputs
-        )
-        output = self._run_steps(
-            advance, token_ids, start, mask, callbacks, stop_token_ids, on_token
+        if decode == "stepwise":
+            advance = self._stepwise_advance(
+                functions,
+                key,
+                token_ids,
+                start,
+                mask,
+                stop_token_ids,
+                encoder_inputs,
+                jit_compile,
+            )
+        else:
+            advance = self._uncached_advance(
+                functions, token_ids, mask, encoder_inputs, windowed
+            )
+        output = self._run_cycles(
+            advance,
+            token_ids,
+            start,
+            mask,
+            callbacks,
+            stop_token_ids,
+            on_token,
+            chunk_size,
+            reprefill=windowed and decode == "stepwise",
         )
         generated = count_generated(output, mask, stop_token_ids)
         _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
         return output
 
-    def _cycle_logs(self, index, batch_size, traces_before):
-        return {
-            "position": int(index),
-            "batch_size": int(batch_size),
-            "tokens": int(batch_size),
-            "warmup": self.traces != traces_before,
-        }
-
-    def _run_steps(
+    def _run_cycles(
         self,
         advance,
         token_ids,
@@ -510,92 +654,210 @@ class Decoder:
         callbacks,
         stop_token_ids,
         on_token,
+        chunk_size=1,
+        reprefill=False,
     ):
         """The Python loop shared by stepwise and uncached decoding.
 
-        ``advance(index)`` computes the token at ``index`` for every row
-        and returns it as a numpy array (already on the host).
+        Each cycle is the prefill (prompt in, first token out), a
+        re-prefill (``reprefill``: the window slid; its first token out),
+        one step (``chunk_size`` 1) or a chunk of up to ``chunk_size``
+        steps that ends before the window's next slide.
+        ``advance(index, steps, first)`` computes the tokens at ``index``
+        .. ``index + steps - 1`` (fewer once every row has stopped) and
+        returns ``(new_tokens, warmup)``, ``new_tokens`` a numpy array
+        ``(batch, steps run)`` already on the host.
         """
         batch_size, length = token_ids.shape
         done = np.zeros(batch_size, dtype=bool)
         stop = np.asarray(list(stop_token_ids), dtype="int32")
         generating = ~mask
-        for step, index in enumerate(range(start, length)):
-            traces_before = self.traces
-            if step == 0:
+        window = self.window
+        index, step = start, 0
+        while index < length:
+            if index == start:
+                kind, steps = "prefill", 1
                 _call_hooks(
                     callbacks,
                     "on_prefill_begin",
-                    {"position": start, "batch_size": batch_size},
+                    {"position": index, "batch_size": batch_size},
                 )
             else:
+                steps = min(chunk_size, length - index)
+                kind = "step" if chunk_size == 1 else "chunk"
+                if reprefill and window.slides_at(index):
+                    kind, steps = "reprefill", 1
+                elif reprefill:
+                    steps = min(steps, window.next_slide(index) - index)
                 _call_hooks(
                     callbacks,
                     "on_decode_step_begin",
                     step,
-                    {"position": index, "batch_size": batch_size},
+                    {"position": index, "batch_size": batch_size, "kind": kind},
                 )
-            new_tokens = advance(index, step == 0)
-            # The step's own bookkeeping (store, stop check) is part of the
-            # cycle, so the clock's cycles add up to the call's wall time.
-            token_ids[:, index] = new_tokens
+            new_tokens, warmup = advance(index, steps, index == start)
+            ran = new_tokens.shape[1]
+            # The cycle's own bookkeeping (store, stop check) is part of
+            # it, so the clock's cycles add up to the call's wall time.
+            token_ids[:, index : index + ran] = new_tokens
             if stop.size:
-                stopped = new_tokens[:, None] == stop[None, :]
-                done |= stopped.any(axis=1) & generating[:, index]
-            logs = self._cycle_logs(index, batch_size, traces_before)
-            if step == 0:
+                stopped = np.isin(new_tokens, stop)
+                stopped &= generating[:, index : index + ran]
+                done |= stopped.any(axis=1)
+            logs = {
+                "position": int(index),
+                "batch_size": int(batch_size),
+                "tokens": int(batch_size * ran),
+                "warmup": bool(warmup),
+                "kind": kind,
+                "span": int(ran),
+            }
+            if kind == "prefill":
                 _call_hooks(callbacks, "on_prefill_end", logs)
             else:
                 _call_hooks(callbacks, "on_decode_step_end", step, logs)
             if on_token is not None:
-                on_token(step, new_tokens, index)
-            if stop.size and done.all():
+                for offset in range(ran):
+                    on_token(
+                        step + offset, new_tokens[:, offset], index + offset
+                    )
+            index += ran
+            step += ran
+            if ran < steps or (stop.size and done.all()):
                 break
         return token_ids
 
-    def _stepwise_advance(
-        self, functions, token_ids, start, mask, encoder_inputs=None
-    ):
-        """``advance(index, first)`` for the cached path: prefill on the
-        first step, then one compiled step per token."""
-        step_function = functions["step"]
-        state = {"tokens": ops.convert_to_tensor(token_ids)}
-        mask_tensor = ops.convert_to_tensor(mask)
+    def _compiled_call(self, functions, name, key, jit_compile, args, shape):
+        """``functions[name]`` on ``args``: under XLA where ``_use_jit``
+        says so (falling back as the fused loop does), else a plain
+        compiled function. Returns ``(output, warmup)``; ``warmup`` is
+        True when the call traced, or compiled XLA for a new ``shape``.
+        """
+        traces_before = self.traces
+        if self._use_jit(jit_compile, key):
+            import tensorflow as tf
 
-        def advance(index, first):
-            if first:
-                state["cache"] = self._prefill_cache(
-                    token_ids, start, encoder_inputs
+            jitted = f"{name}_jit"
+            if jitted not in functions:
+                functions[jitted] = _compile(
+                    functions[f"{name}_python"], jit_compile=True
                 )
-            tokens, cache, new = step_function(
-                state["tokens"],
-                state["cache"],
-                ops.convert_to_tensor(index, "int32"),
-                mask_tensor,
-            )
+            try:
+                output = functions[jitted](*args)
+            except tf.errors.OpError as error:
+                if jit_compile is True:
+                    raise
+                message = str(error).strip().splitlines()
+                reason = (
+                    f"XLA could not compile it ({type(error).__name__}: "
+                    f"{message[0] if message else ''})"
+                )
+                self._jit_failed[key] = reason
+                self._jit_logged.add(reason)
+                logger.warning(
+                    "Decoding runs without XLA for these sampler settings "
+                    "from now on: %s. Pass jit_compile=False to skip the "
+                    "attempt.",
+                    reason,
+                )
+                return self._compiled_call(
+                    functions, name, key, jit_compile, args, shape
+                )
+            seen = (name, key, shape)
+            compiled = seen not in self._jit_shapes
+            self._jit_shapes.add(seen)
+            return output, compiled or self.traces != traces_before
+        if name not in functions:
+            functions[name] = _compile(functions[f"{name}_python"])
+        output = functions[name](*args)
+        return output, self.traces != traces_before
+
+    def _stepwise_advance(
+        self,
+        functions,
+        key,
+        token_ids,
+        start,
+        mask,
+        stop_token_ids,
+        encoder_inputs,
+        jit_compile,
+    ):
+        """``advance(index, steps, first)`` for the cached path: the first
+        cycle prefills and takes one step in one compiled call; each
+        later one runs ``steps`` steps of the sampler's loop in one
+        compiled call (a ``while_loop`` whose bounds are tensors, so a
+        new position or length neither retraces nor recompiles)."""
+        stop = tuple(int(t) for t in stop_token_ids)
+        mask_tensor = ops.convert_to_tensor(mask)
+        state = {}
+        base = (
+            tuple(token_ids.shape),
+            stop,
+            None if encoder_inputs is None else tuple(encoder_inputs.shape),
+        )
+
+        def advance(index, steps, first):
+            if first:
+                (tokens, cache, reached), warmup = self._compiled_call(
+                    functions,
+                    "first",
+                    key,
+                    jit_compile,
+                    (
+                        ops.convert_to_tensor(token_ids),
+                        ops.convert_to_tensor(start, "int32"),
+                        mask_tensor,
+                        stop,
+                        encoder_inputs,
+                    ),
+                    base + (int(start),),
+                )
+            else:
+                (tokens, cache, reached), warmup = self._compiled_call(
+                    functions,
+                    "chunk",
+                    key,
+                    jit_compile,
+                    (
+                        state["tokens"],
+                        state["cache"],
+                        ops.convert_to_tensor(index, "int32"),
+                        ops.convert_to_tensor(steps, "int32"),
+                        mask_tensor,
+                        stop,
+                    ),
+                    base,
+                )
             state["tokens"], state["cache"] = tokens, cache
-            return ops.convert_to_numpy(new)
+            reached = int(ops.convert_to_numpy(reached))
+            host = ops.convert_to_numpy(tokens)
+            return host[:, index:reached], warmup
 
         return advance
 
     def _uncached_advance(
-        self, functions, token_ids, start, mask, encoder_inputs=None
+        self, functions, token_ids, mask, encoder_inputs=None, windowed=False
     ):
-        """``advance(index, first)`` for the reference path: the whole
-        prefix through the model at every step."""
+        """``advance(index, steps, first)`` for the reference path: the
+        whole prefix (the window's tokens, when ``windowed``) through the
+        model at every step, one step per cycle."""
         uncached = functions["uncached"]
         mask_tensor = ops.convert_to_tensor(mask)
 
-        def advance(index, first):
-            del first
+        def advance(index, steps, first):
+            del steps, first
+            traces_before = self.traces
+            begin = self.window.start(int(index)) if windowed else 0
             new = uncached(
-                ops.convert_to_tensor(token_ids[:, :index]),
+                ops.convert_to_tensor(token_ids[:, begin:index]),
                 ops.convert_to_tensor(token_ids),
                 ops.convert_to_tensor(index, "int32"),
                 mask_tensor,
                 *(() if encoder_inputs is None else (encoder_inputs,)),
             )
-            return ops.convert_to_numpy(new)
+            new = ops.convert_to_numpy(new)[:, None]
+            return new, self.traces != traces_before
 
         return advance
 

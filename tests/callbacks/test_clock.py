@@ -742,3 +742,103 @@ def test_plot_predict_only_and_into_axes(tmp_path):
     clock.plot(path)
     assert path.read_bytes()[:4] == b"\x89PNG"
     InferenceClock().plot(tmp_path / "empty.png")  # no crash when empty
+
+
+# ----------------------------------------------------------------------------
+# Chunks of k steps and re-prefill cycles (the clocked path, issue 21).
+
+
+def run_fake_cycles(clock, advance, cycles, batch_size=2):
+    """Prefill then `cycles` of (kind, span, seconds), 1 ms gaps."""
+    clock.on_decode_begin(
+        {
+            "batch_size": batch_size,
+            "prompt_length": 4,
+            "max_length": 64,
+            "backbone": "transformer",
+            "decode": "stepwise",
+            "label": None,
+        }
+    )
+    clock.on_prefill_begin({"position": 4, "batch_size": batch_size})
+    advance(0.010)
+    clock.on_prefill_end(
+        {
+            "position": 4,
+            "batch_size": batch_size,
+            "tokens": batch_size,
+            "warmup": False,
+        }
+    )
+    position, step = 5, 1
+    for kind, span, seconds in cycles:
+        advance(0.001)
+        logs = {"position": position, "batch_size": batch_size, "kind": kind}
+        clock.on_decode_step_begin(step, logs)
+        advance(seconds)
+        clock.on_decode_step_end(
+            step,
+            {
+                **logs,
+                "tokens": batch_size * span,
+                "span": span,
+                "warmup": False,
+            },
+        )
+        position += span
+        step += span
+    clock.on_decode_end({"tokens_generated": batch_size * step})
+
+
+def test_chunk_and_reprefill_rows_give_derived_per_step_figures(fake_time):
+    clock = InferenceClock()
+    cycles = [
+        ("chunk", 4, 0.008),
+        ("reprefill", 1, 0.005),
+        ("chunk", 2, 0.006),
+    ]
+    run_fake_cycles(clock, fake_time, cycles)
+    df = clock.to_dataframe()
+    assert df["kind"].tolist() == ["prefill", "chunk", "reprefill", "chunk"]
+    assert df["span"].tolist() == [1, 4, 1, 2]
+    assert df["position"].tolist() == [4, 5, 9, 10]
+    stats = clock.summary()
+    approx = dict(rel=1e-9, abs=1e-12)
+    ttft = 0.010
+    last = 0.010 + 0.001 + 0.008 + 0.001 + 0.005 + 0.001 + 0.006
+    assert stats["ttft"] == pytest.approx(ttft, **approx)
+    # N - 1 = the spans after the prefill (7 tokens per row).
+    assert stats["tpot"] == pytest.approx((last - ttft) / 7, **approx)
+    itls = [0.009 / 4] * 4 + [0.006] + [0.007 / 2] * 2
+    assert stats["itl_mean"] == pytest.approx(np.mean(itls), **approx)
+    assert stats["itl_p50"] == pytest.approx(np.percentile(itls, 50), **approx)
+    # Steps: the chunks only (the re-prefill has its own figures).
+    assert stats["step_mean"] == pytest.approx(0.014 / 6, **approx)
+    assert stats["steps_derived"] is True
+    assert stats["reprefill_cycles"] == 1
+    assert stats["reprefill_seconds"] == pytest.approx(0.005, **approx)
+    assert stats["tokens_per_second"] == pytest.approx(
+        2 * 8 / (0.010 + 0.008 + 0.005 + 0.006), **approx
+    )
+    # A chunk's point sits at its middle position: 2 ms at 6.5, 3 ms at
+    # 10.5 (positions 10 and 11).
+    assert stats["slope_ms_per_position"] == pytest.approx(0.25, **approx)
+    # The CSV round trip keeps the kinds and spans.
+    again = InferenceClock.from_dataframe(df)
+    assert again.summary() == stats
+    assert "re-prefill" in clock.format_summary()
+
+
+def test_plain_steps_are_not_derived(fake_time):
+    clock = InferenceClock()
+    run_fake_cycles(clock, fake_time, [("step", 1, 0.002)] * 3)
+    stats = clock.summary()
+    assert stats["steps_derived"] is False
+    assert stats["reprefill_cycles"] == 0
+    assert stats["reprefill_seconds"] is None
+
+
+def test_unknown_step_kind_is_refused(fake_time):
+    clock = InferenceClock()
+    with pytest.raises(ValueError, match="kind='fused'"):
+        run_fake_cycles(clock, fake_time, [("fused", 1, 0.002)])

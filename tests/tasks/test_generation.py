@@ -176,13 +176,52 @@ def test_bad_generate_arguments(trained, kwargs, error, match):
         trained.generate(**kwargs)
 
 
-def test_transformer_context_limit_is_explained():
+@pytest.fixture(scope="module", params=["lstm", "transformer"])
+def short_context(request):
+    generator = tiny_generator(request.param, sequence_length=16)
+    generator.fit(CORPUS, epochs=1, batch_size=8, verbose=0)
+    return generator
+
+
+def test_generation_runs_past_the_context_on_every_path(short_context):
+    """A 16-position model generates 40 tokens: the Transformer over its
+    sliding window, the LSTM carrying its state on (issue 21)."""
+    outputs = {
+        name: short_context.generate(["to be"], max_length=40, **kwargs)
+        for name, kwargs in {
+            "fused": {},
+            "stepwise": {"decode": "stepwise"},
+            "chunks": {"decode": "stepwise", "chunk_size": 8},
+            "uncached": {"decode": "uncached"},
+        }.items()
+    }
+    assert len(set(map(tuple, outputs.values()))) == 1, outputs
+    text = outputs["fused"][0]
+    assert text.startswith("to be") and len(text) > len("to be") + 16
+
+
+def test_long_prompts_keep_their_last_context_tokens(caplog):
     generator = tiny_generator("transformer", sequence_length=16)
-    generator.fit(CORPUS, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="context of 16"):
-        generator.generate(["a"], max_length=16)
-    # Long prompts keep their most recent tokens.
-    assert len(generator.generate(["x" * 100], max_length=4)) == 1
+    generator.fit(CORPUS, epochs=1, batch_size=8, verbose=0)
+    with caplog.at_level("WARNING"):
+        long = generator.generate(["x" * 30 + "to be"], max_length=20)
+    assert "keep their last 16 tokens" in caplog.text
+    # The model never sees more than the last 16 tokens of the prompt.
+    short = generator.generate(["x" * 11 + "to be"], max_length=20)
+    assert long[0][len("x" * 30 + "to be") :] == short[0][16:]
+
+
+def test_export_generates_past_the_context(tmp_path):
+    import tensorflow as tf
+
+    generator = tiny_generator("transformer", sequence_length=16)
+    generator.fit(CORPUS, epochs=1, batch_size=8, verbose=0)
+    path = generator.export(tmp_path / "gen", max_length=30)
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    prompts = ["to be", "whether"]
+    served = serve(prompts=tf.constant(prompts))["text"].numpy()
+    expected = generator.generate(prompts, max_length=30)
+    assert [t.decode("utf-8") for t in served] == expected
 
 
 def new_repeats(ids, prompt_length, n):
