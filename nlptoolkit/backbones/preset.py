@@ -341,6 +341,14 @@ def max_sequence_length(hub_backbone):
     return None
 
 
+def _freeze_unused_pooler(hub_backbone):
+    """Mean pooling leaves BERT's pooler out of the graph: mark it
+    untrained so the optimizer does not warn that it has no gradient."""
+    for layer in hub_backbone.layers:
+        if layer.name in ("pooled_dense", "pooler_dense"):
+            layer.trainable = False
+
+
 @keras.saving.register_keras_serializable(package="nlptoolkit")
 class PretrainedBackbone(Backbone):
     """A keras-hub encoder behind nlptoolkit's backbone contract.
@@ -385,6 +393,7 @@ class PretrainedBackbone(Backbone):
         else:
             sequence, pooler = outputs, None
         if pooling == "mean":
+            _freeze_unused_pooler(backbone)
             weights = keras.ops.cast(padding_mask, sequence.dtype)[:, :, None]
             pooled = keras.ops.sum(sequence * weights, axis=1) / (
                 keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
@@ -417,6 +426,8 @@ class PretrainedBackbone(Backbone):
     def set_backbone_trainable(self, trainable):
         """Freeze (``False``) or unfreeze the pretrained weights."""
         self.hub_backbone.trainable = bool(trainable)
+        if self.pooling == "mean":
+            _freeze_unused_pooler(self.hub_backbone)
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,178 @@
+"""Tiny pretrained checkpoints the tests write themselves (no network).
+
+``write_keras_hub_bert(folder)`` saves a random ``BertBackbone`` and its
+tokenizer with keras-hub's ``save_to_preset``; ``write_hf_bert(folder)``
+writes a Hugging Face-format BERT folder (``config.json``,
+``model.safetensors``, ``vocab.txt``, ``tokenizer_config.json``) by hand,
+and returns its weights so a test can compute the model independently.
+"""
+
+import json
+import os
+
+import numpy as np
+
+WORDS = (
+    "good great fine fun bad awful poor dull film plot movie the a was "
+    "very not it is"
+).split()
+VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+
+# Four-word sentences of one polarity each, for quick fine-tuning.
+POSITIVE = ["good film", "great plot", "the movie was fun", "a fine plot"]
+NEGATIVE = ["bad film", "awful plot", "the movie was dull", "a poor plot"]
+
+
+def sentiment_data(repeat=6):
+    texts = (POSITIVE + NEGATIVE) * repeat
+    labels = ([1] * len(POSITIVE) + [0] * len(NEGATIVE)) * repeat
+    return texts, labels
+
+
+def write_keras_hub_bert(folder, max_sequence_length=32, seed=0):
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(seed)
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=len(VOCABULARY),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=max_sequence_length,
+    )
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=VOCABULARY)
+    backbone.save_to_preset(str(folder))
+    tokenizer.save_to_preset(str(folder))
+    return str(folder)
+
+
+def hf_bert_weights(hidden=8, intermediate=16, layers=2, positions=32, seed=0):
+    """Random BERT weights under Hugging Face's names (float32)."""
+    rng = np.random.default_rng(seed)
+
+    def normal(*shape):
+        return rng.normal(0.0, 0.2, size=shape).astype("float32")
+
+    weights = {
+        "embeddings.word_embeddings.weight": normal(len(VOCABULARY), hidden),
+        "embeddings.position_embeddings.weight": normal(positions, hidden),
+        "embeddings.token_type_embeddings.weight": normal(2, hidden),
+        "embeddings.LayerNorm.weight": 1 + normal(hidden),
+        "embeddings.LayerNorm.bias": normal(hidden),
+        "pooler.dense.weight": normal(hidden, hidden),
+        "pooler.dense.bias": normal(hidden),
+    }
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+        for name in ("query", "key", "value"):
+            weights[f"{p}attention.self.{name}.weight"] = normal(hidden, hidden)
+            weights[f"{p}attention.self.{name}.bias"] = normal(hidden)
+        weights[f"{p}attention.output.dense.weight"] = normal(hidden, hidden)
+        weights[f"{p}attention.output.dense.bias"] = normal(hidden)
+        weights[f"{p}attention.output.LayerNorm.weight"] = 1 + normal(hidden)
+        weights[f"{p}attention.output.LayerNorm.bias"] = normal(hidden)
+        weights[f"{p}intermediate.dense.weight"] = normal(intermediate, hidden)
+        weights[f"{p}intermediate.dense.bias"] = normal(intermediate)
+        weights[f"{p}output.dense.weight"] = normal(hidden, intermediate)
+        weights[f"{p}output.dense.bias"] = normal(hidden)
+        weights[f"{p}output.LayerNorm.weight"] = 1 + normal(hidden)
+        weights[f"{p}output.LayerNorm.bias"] = normal(hidden)
+    return weights
+
+
+def write_hf_bert(folder, layers=2, heads=2, positions=32, model_type="bert"):
+    """A Hugging Face BERT folder; returns ``(folder, weights, config)``."""
+    from safetensors.numpy import save_file
+
+    os.makedirs(folder, exist_ok=True)
+    weights = hf_bert_weights(layers=layers, positions=positions)
+    config = {
+        "architectures": ["BertModel"],
+        "model_type": model_type,
+        "vocab_size": len(VOCABULARY),
+        "hidden_size": 8,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "intermediate_size": 16,
+        "max_position_embeddings": positions,
+        "type_vocab_size": 2,
+        "hidden_act": "gelu",
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+    }
+    with open(os.path.join(folder, "config.json"), "w") as stream:
+        json.dump(config, stream)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as stream:
+        json.dump(
+            {"do_lower_case": True, "tokenizer_class": "BertTokenizer"}, stream
+        )
+    with open(os.path.join(folder, "vocab.txt"), "w") as stream:
+        stream.write("\n".join(VOCABULARY) + "\n")
+    save_file(weights, os.path.join(folder, "model.safetensors"))
+    return str(folder), weights, config
+
+
+def reference_bert(weights, config, token_ids):
+    """BERT's forward pass in numpy, written from the paper's equations
+    (tanh-approximate GELU, as keras-hub's BERT uses).
+
+    Returns ``(sequence_output, pooled_output)`` for ``token_ids``
+    (``0`` = padding, segment 0 everywhere).
+    """
+    eps = config["layer_norm_eps"]
+    heads = config["num_attention_heads"]
+
+    def w(name):
+        return weights[name].astype("float64")
+
+    def layer_norm(x, prefix):
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + eps) * w(f"{prefix}.weight") + w(
+            f"{prefix}.bias"
+        )
+
+    def linear(x, prefix):
+        return x @ w(f"{prefix}.weight").T + w(f"{prefix}.bias")
+
+    def gelu(x):
+        return (
+            0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+        )
+
+    ids = np.asarray(token_ids)
+    batch, length = ids.shape
+    x = (
+        w("embeddings.word_embeddings.weight")[ids]
+        + w("embeddings.position_embeddings.weight")[:length][None]
+        + w("embeddings.token_type_embeddings.weight")[0][None, None]
+    )
+    x = layer_norm(x, "embeddings.LayerNorm")
+    hidden = x.shape[-1]
+    size = hidden // heads
+    mask = np.where(ids != 0, 0.0, -1e9)[:, None, None, :]
+    for i in range(config["num_hidden_layers"]):
+        p = f"encoder.layer.{i}."
+
+        def split(t):
+            return t.reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
+
+        q = split(linear(x, p + "attention.self.query"))
+        k = split(linear(x, p + "attention.self.key"))
+        v = split(linear(x, p + "attention.self.value"))
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + mask
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        attention = scores / scores.sum(-1, keepdims=True)
+        context = (attention @ v).transpose(0, 2, 1, 3).reshape(x.shape)
+        x = layer_norm(
+            x + linear(context, p + "attention.output.dense"),
+            p + "attention.output.LayerNorm",
+        )
+        inner = gelu(linear(x, p + "intermediate.dense"))
+        x = layer_norm(
+            x + linear(inner, p + "output.dense"), p + "output.LayerNorm"
+        )
+    pooled = np.tanh(linear(x[:, 0], "pooler.dense"))
+    return x, pooled
