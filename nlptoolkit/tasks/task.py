@@ -433,7 +433,8 @@ class Task:
             path: the SavedModel directory (for TF Serving, a numbered
                 version folder such as ``"models/clf/1"``). It is written
                 next to ``path`` and renamed into place; an earlier
-                export there is replaced.
+                export there is replaced, and a directory holding anything
+                else is refused (nothing of the user's is deleted).
             max_length: new tokens to generate, fixed at export
                 (generators and summarizers only).
 
