@@ -764,9 +764,8 @@ def render_pretrained(payload, results_dir, output):
 
 def render_defaults(payload, results_dir, output):
     """`benchmarks/defaults.py`: each task's no-argument `train` beside
-    its baseline, and the note its CLI logged before training."""
+    its baseline, and whether its CLI logged the note before training."""
     rows = []
-    notices = []
     for row in payload.get("rows") or []:
         arrow = "↑" if row.get("higher_is_better") else "↓"
         quick = " (quick)" if row.get("quick") else ""
@@ -789,11 +788,10 @@ def render_defaults(payload, results_dir, output):
                 "wall_seconds": row.get("wall_seconds"),
                 "epochs_run": row.get("epochs_run"),
                 "load": f"{fmt(load[0][0])} / {fmt(load[1][0])}",
+                "notice": bool(row.get("notice")),
+                "date": row.get("date"),
             }
         )
-        if row.get("notice"):
-            lines = "\n".join(row["notice"])
-            notices.append(f"`{row.get('command')}`:\n\n```\n{lines}\n```\n")
     parts = [
         provenance(payload),
         table(
@@ -811,13 +809,13 @@ def render_defaults(payload, results_dir, output):
                 ("wall_seconds", "wall s"),
                 ("epochs_run", "epochs"),
                 ("load", "load start / end"),
+                ("notice", "note before training"),
+                ("date", "date"),
             ],
         ),
+        notes(payload),
+        definitions(payload),
     ]
-    if notices:
-        parts.append("What each CLI logged before training:\n")
-        parts += notices
-    parts += [notes(payload), definitions(payload)]
     return parts
 
 

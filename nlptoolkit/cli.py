@@ -550,7 +550,10 @@ def make_main(build_parser, commands):
     ``build_parser`` as an attribute (see :func:`train_parser`)."""
 
     def _main(argv):
-        args = parse_args(build_parser(), argv)
+        parser = build_parser()
+        args = parse_args(parser, argv)
+        if args.command == "train":  # before train's code changes args
+            args.default_run = default_run_task(parser, args)
         verbose = getattr(args, "verbose", False)
         configure_logging(verbose)
         if getattr(args, "clock", None):  # refused now, not after the run
@@ -565,6 +568,220 @@ def make_main(build_parser, commands):
 
     main.build_parser = build_parser
     return main
+
+
+# ----------------------------------------------------------------------
+# The note a task's no-argument ``train`` logs before training.
+#
+# The one place for these figures: what each task's default ``train``
+# scored against its baseline on this project's 2-core CPU, and a run that
+# beats the baseline, with how long it trains. Each figure names its
+# source: a results file in ``benchmarks/results/`` (rendered in
+# BENCHMARKS.md) and its row there: ``defaults.json`` rows are tasks (from
+# ``benchmarks/defaults.py``), ``quality.json`` rows are recipes (from
+# ``benchmarks/quality.py``). ``tests/tasks/test_default_notice.py``
+# checks every figure against its file. A figure of None is not measured
+# yet; the note then points to BENCHMARKS.md. ``train_seconds`` is the
+# model's training time only (data, evaluation and saving add minutes).
+
+DEFAULT_RUNS = {
+    "classification": {
+        # Beats its baseline: no note.
+        "default": {
+            # The same figures as quality.json's classification-trec-lstm
+            # row: that recipe's options are the defaults.
+            "source": ("defaults.json", "classification"),
+            "setting": "lstm, 10 epochs",
+            "metric": "accuracy",
+            "score": 0.894,
+            "baseline": "tfidf+logreg",
+            "baseline_score": 0.882,
+        },
+    },
+    "sentiment": {
+        "default": {
+            # As quality.json's sentiment-sst2-lstm row (the same options).
+            "source": ("defaults.json", "sentiment"),
+            "setting": "lstm, 6 epochs",
+            "metric": "accuracy",
+            "score": 0.809,
+            "baseline": "tfidf+logreg",
+            "baseline_score": 0.812,
+        },
+        "better": {
+            "source": ("pretrained.json", None),
+            "what": "a pretrained backbone (all-MiniLM-L6-v2, bundled)",
+            "metric": "accuracy",
+            "score": None,
+            "baseline_score": None,
+            "train_seconds": None,
+            "command": "python -m nlptoolkit.tasks.sentiment train "
+            "--backbone all-minilm-l6-v2",
+        },
+    },
+    "summarization": {
+        "default": {
+            "source": ("defaults.json", "summarization"),
+            "setting": "transformer, 5-minute budget",
+            "metric": "ROUGE-L",
+            "machine": "a busy 2-core CPU (fewer steps in the budget)",
+            "score": 5.3,
+            "baseline": "Lead-3",
+            "baseline_score": 24.9,
+        },
+        "better": {
+            "source": ("quality.json", "summarization-dialogsum-transformer"),
+            "what": "the Transformer recipe",
+            "metric": "ROUGE-L",
+            "score": 27.9,
+            "baseline_score": 24.9,
+            "train_seconds": 1478,
+            "command": "python -m nlptoolkit.tasks.summarization train "
+            "--recipe tasks/summarization-dialogsum-transformer.json",
+        },
+    },
+    "generation": {
+        "default": {
+            "source": ("defaults.json", "generation"),
+            "setting": "transformer, 5-minute budget",
+            "machine": "a busy 2-core CPU (fewer steps in the budget)",
+            "metric": "loss",
+            "unit": " nats/char",
+            "lower_is_better": True,
+            "score": 2.22,
+            "baseline": "the 7-gram Kneser-Ney model",
+            "baseline_score": 1.52,
+        },
+        # No run recorded on Tiny Shakespeare beats its 7-gram baseline.
+        "closest": {
+            "source": ("quality.json", "generation-tiny_shakespeare-lstm"),
+            "what": "the LSTM recipe",
+            "metric": "loss",
+            "unit": " nats/char",
+            "lower_is_better": True,
+            "score": 1.61,
+            "baseline_score": 1.52,
+            "train_seconds": 512,
+            "command": "python -m nlptoolkit.tasks.generation train "
+            "--recipe tasks/generation-tiny_shakespeare-lstm.json",
+        },
+        "better": {
+            "source": ("quality.json", "generation-ptb-transformer"),
+            "what": "on PTB, the word-level Transformer recipe",
+            "metric": "word perplexity",
+            "lower_is_better": True,
+            "score": 141.5,
+            "baseline_score": 148.0,
+            "baseline": "the 5-gram Kneser-Ney model",
+            "train_seconds": 3399,
+            "command": "python -m nlptoolkit.tasks.generation train "
+            "--recipe tasks/generation-ptb-transformer.json",
+        },
+    },
+}
+
+
+def _figure(value, unit=""):
+    return "(not measured yet)" if value is None else f"{value:g}{unit}"
+
+
+def _duration(seconds):
+    if seconds is None:
+        return "training time: see BENCHMARKS.md"
+    return f"about {max(1, round(seconds / 60))} minutes of training"
+
+
+def _result(figures, baseline):
+    """``"ROUGE-L 27.9 against Lead-3's 24.9"`` from a figures entry."""
+    if figures["score"] is None:
+        return f"{figures['metric']}: see BENCHMARKS.md"
+    unit = figures.get("unit", "")
+    text = (
+        f"{figures['metric']} {_figure(figures['score'], unit)} against "
+        f"{figures.get('baseline', baseline)}'s "
+        f"{_figure(figures['baseline_score'], unit)}"
+    )
+    if figures.get("lower_is_better"):
+        text += " (lower is better)"
+    return text
+
+
+def default_run_notice(task, dataset=None):
+    """The note (``note:`` lines) a task's no-argument ``train`` logs
+    before training, from :data:`DEFAULT_RUNS`; ``None`` when that run
+    beats its baseline.
+
+    Example:
+    >>> from nlptoolkit.cli import default_run_notice
+    >>> default_run_notice("classification") is None
+    True
+    >>> "--recipe" in default_run_notice("summarization")
+    True
+    """
+    entry = DEFAULT_RUNS.get(task)
+    if not entry or "better" not in entry:
+        return None
+    default, better = entry["default"], entry["better"]
+    baseline = default["baseline"]
+    where = f"{task} on {dataset}" if dataset else task
+    lines = [
+        f"this default run ({where}, {default['setting']}) scored "
+        f"{_result(default, baseline)} on "
+        f"{default.get('machine', 'a 2-core CPU')}: it does not beat its "
+        "baseline (see BENCHMARKS.md)."
+    ]
+    closest = entry.get("closest")
+    if closest:
+        lines.append(
+            "no run recorded on this dataset beats that baseline yet; the "
+            f"closest, {closest['what']}, scored {_result(closest, baseline)}"
+            f" ({_duration(closest['train_seconds'])})."
+        )
+    if better["score"] is None or better["train_seconds"] is None:
+        figures = (
+            f" (its {better['metric']} and training time on 2 cores: see "
+            "BENCHMARKS.md)"
+        )
+    else:
+        figures = (
+            f", {_result(better, baseline)} "
+            f"({_duration(better['train_seconds'])} on 2 cores)"
+        )
+    lines += [
+        f"a run that beats its baseline: {better['what']}{figures}. Run:",
+        f"  {better['command']}",
+    ]
+    return "\n".join(f"note: {line}" for line in lines)
+
+
+def default_run_task(parser, args):
+    """The task id when ``args`` are a no-argument ``train`` (every
+    option at its default, except where the run writes and ``--seed``),
+    else ``None``."""
+    sub = _subcommand_parser(parser, "train")
+    if getattr(args, "recipe", None):
+        return None
+    for action in sub._actions:
+        names = [o[2:] for o in action.option_strings if o.startswith("--")]
+        if (
+            not names
+            or action.default == argparse.SUPPRESS
+            or names[0] in RUN_LOCATION_OPTIONS
+            or names[0] == "seed"
+        ):
+            continue
+        if getattr(args, action.dest, None) != sub.get_default(action.dest):
+            return None
+    return getattr(sub, "recipe_task", None)
+
+
+def log_default_notice(args, dataset=None):
+    """Log the default run's note (see :func:`default_run_notice`), once,
+    right before training, when ``args`` are a no-argument ``train``."""
+    task = getattr(args, "default_run", None)
+    text = default_run_notice(task, dataset) if task else None
+    if text:
+        logger.warning(text)
 
 
 def parse_args(parser, argv=None):

@@ -227,6 +227,7 @@ def train_command(args, task_class, default_epochs):
             "--find-lr chooses the learning rate; drop --learning-rate "
             f"{args.learning_rate} (or --find-lr)."
         )
+    cli.log_default_notice(args, dataset)
     start = time.perf_counter()
     learning_rate, finder = args.learning_rate, None
     if args.find_lr:

@@ -175,6 +175,7 @@ def train_command(args):
     generator = nlptoolkit.TextGenerator(
         args.backbone, seed=args.seed, strategy=strategy, **kwargs
     )
+    cli.log_default_notice(args, args.dataset)
     history = generator.fit(
         train,
         validation_data=validation,

@@ -199,6 +199,7 @@ def train_command(args):
     model = nlptoolkit.Summarizer(
         args.backbone, seed=args.seed, strategy=strategy, **kwargs
     )
+    cli.log_default_notice(args, args.dataset)
     history = model.fit(
         documents,
         summaries,
