@@ -26,19 +26,28 @@ Written to `benchmarks/results/clock.json` (and `clock.png`):
   ends), `step(512) / step(16)`, the clock's Theil-Sen slope in ms per
   position, TTFT, TPOT, ITL and tokens/s as `InferenceClock.summary()`
   defines them.
-- `overhead`: the same stepwise generate with and without the clock,
-  alternated, median of repeats; plus the measured cost of the clock's
-  hooks per cycle.
+- `overhead`: the same stepwise generate (one step per cycle) with and
+  without the clock, alternated in pairs; the bound (<= 2%) is the median
+  over blocks of 5 pairs of fastest with / fastest without - 1, beside
+  the same with process CPU time, the median of the paired ratios and
+  the measured cost of the clock's hooks per cycle.
 - `honesty`: per measured run, the sum of the recorded cycle seconds
   (and the clock's start-to-last-token time) against the wall time of the
   `generate` call measured outside it; `host_gap`: the loop's host time
   between cycles with and without stop ids.
-- `fused_vs_stepwise`: tokens/s of the fused loop and of the stepwise loop
-  (wall time of `generate`), alternated in the same run.
+- `fused_vs_clocked`: tokens/s of the fused loop, of the clocked
+  stepwise path in chunks of k steps per cycle (`chunk_size`, 64 and 32)
+  and of one step per cycle, alternated in the same run with the clock
+  attached; greedy texts compared.
+- `past_context`: `generate(["ROMEO:"], max_length=60 and 500)` on
+  64-context LSTM and Transformer generators (4 x 128) on every path:
+  tokens/s, re-prefill cycles, greedy texts across paths and against a
+  Python loop that crops the window at every step.
 
-Run `python benchmarks/clock.py` (about 4 minutes on 2 idle cores, 3 of
-CPU time; longer when the machine is shared) or
-`python benchmarks/clock.py --quick` (under a minute).
+Run `python benchmarks/clock.py` (about 15 minutes on 2 cores shared
+with another job: XLA compiles the stepwise path once per token-array
+width) or `python benchmarks/clock.py --quick` (prompts up to position
+128, 150 tokens past the context; about 15 minutes shared, less idle).
 """
 
 import logging
@@ -56,10 +65,15 @@ PRIMER_TOKENS = 16
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
-    "overhead_pairs": 41,
+    "overhead_pairs": 100,
+    "overhead_block": 5,
     "overhead_length": 64,
+    "chunk_size": 64,
+    "small_chunk_size": 32,
+    "past_context": 64,
+    "past_lengths": [60, 500],
     "gap_repeats": 3,
-    "fused_repeats": 5,
+    "fused_repeats": 9,
     "fused_length": 128,
     "fit_seconds": 3.0,
     "curve_repeats": 3,
@@ -70,8 +84,13 @@ FULL = {
 QUICK = {
     "max_position": 128,
     "positions": [16, 64, 128],
-    "overhead_pairs": 11,
+    "overhead_pairs": 20,
+    "overhead_block": 5,
     "overhead_length": 32,
+    "chunk_size": 32,
+    "small_chunk_size": 16,
+    "past_context": 64,
+    "past_lengths": [60, 150],
     "gap_repeats": 2,
     "fused_repeats": 3,
     "fused_length": 64,
@@ -109,7 +128,19 @@ def parse_args(argv):
         default=4,
         help="half-width of the median window over positions",
     )
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=(
+            "comma-separated parts to run (curve: step time vs position; "
+            "overhead; gap: host gap; clocked: fused vs clocked; past: "
+            "past the context window); default all"
+        ),
+    )
     parser.add_argument("--overhead-pairs", type=int)
+    parser.add_argument(
+        "--chunk-size", type=int, help="steps per cycle of the clocked path"
+    )
     parser.add_argument("--overhead-length", type=int)
     parser.add_argument("--fused-repeats", type=int)
     parser.add_argument("--fused-length", type=int)
@@ -157,6 +188,10 @@ def parse_args(argv):
     if args.uncached_full:
         settings["uncached_probe_batches"] = []
     settings["backbones"] = args.backbones.split(",")
+    settings["sections"] = args.sections.split(",")
+    unknown = sorted(set(settings["sections"]) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
     settings["window"] = args.window
     # Generate `window` positions past the last table position so that its
     # median window is centred like the others.
@@ -243,14 +278,26 @@ def main(argv=None):
         for b in settings["batch_sizes"]
     }
 
-    def generate(backbone, batch, decode, max_length, clock=None, texts=None):
+    outputs = {}
+
+    def generate(
+        backbone,
+        batch,
+        decode,
+        max_length,
+        clock=None,
+        texts=None,
+        chunk_size=1,
+        models=None,
+    ):
         start = time.perf_counter()
-        generators[backbone].generate(
+        outputs["texts"] = (models or generators)[backbone].generate(
             prompts[batch] if texts is None else texts,
             max_length=max_length,
             sampler=sampler,
             decode=decode,
             callbacks=[clock] if clock is not None else None,
+            chunk_size=chunk_size,
         )
         return time.perf_counter() - start
 
@@ -260,7 +307,7 @@ def main(argv=None):
     positions = settings["positions"]
     configs = [
         (backbone, decode, batch)
-        for backbone in settings["backbones"]
+        for backbone in _backbones(settings, "curve")
         for decode in ("stepwise", "uncached")
         for batch in settings["batch_sizes"]
     ]
@@ -279,11 +326,18 @@ def main(argv=None):
             return "probe"
         return "continuous"
 
-    # Warm up: two short calls per configuration trace its functions and
-    # relax their shapes (reduce_retracing), so that the measured calls
-    # reuse the traced graphs. Warm-up cycles would be flagged anyway.
+    # Warm up: two short calls per uncached configuration trace its
+    # functions and relax their shapes (reduce_retracing), so that the
+    # measured calls reuse the traced graphs. The cached (stepwise) path
+    # runs under XLA, which compiles once per token-array width: it is
+    # warmed at the two widths it runs at (primer and measured run).
+    # Warm-up cycles would be flagged anyway.
     for backbone, decode, batch in configs:
-        for length in (2, 3):
+        if decode == "stepwise":
+            lengths = (PRIMER_TOKENS, settings["max_length"])
+        else:
+            lengths = (2, 3)
+        for length in lengths:
             generate(backbone, batch, decode, length)
     # Cached runs are repeated and interleaved (a burst of load on this
     # shared machine then hits different positions in each repeat).
@@ -419,14 +473,19 @@ def main(argv=None):
         )
 
     # ------------------------------------------------------------------
-    # 2. Clock overhead: the same stepwise generate with and without it.
+    # 2. Clock overhead: the same stepwise generate with and without it,
+    # one step per cycle (the most hook calls per token), in blocks of
+    # alternated pairs; each block compares its fastest runs (a burst of
+    # load from a neighbour only ever slows a run down).
     overhead = []
     per_cycle = hook_cost(InferenceClock)
     length = settings["overhead_length"]
-    for backbone in settings["backbones"]:
+    block = settings["overhead_block"]
+    for backbone in _backbones(settings, "overhead"):
         batch = settings["batch_sizes"][0]
-        generate(backbone, batch, "stepwise", length)  # warm
-        with_clock, without = [], []
+        for _ in range(2):
+            generate(backbone, batch, "stepwise", length)  # warm
+        walls = {True: [], False: []}
         cpu = {True: [], False: []}
         for pair in range(settings["overhead_pairs"]):
             order = (True, False) if pair % 2 == 0 else (False, True)
@@ -435,27 +494,33 @@ def main(argv=None):
                 cpu_start = time.process_time()
                 seconds = generate(backbone, batch, "stepwise", length, clock)
                 cpu[use].append(time.process_time() - cpu_start)
-                (with_clock if use else without).append(seconds)
-        med_with = _common.median(with_clock)
-        med_without = _common.median(without)
-        paired = [w / o - 1 for w, o in zip(with_clock, without, strict=True)]
+                walls[use].append(seconds)
+        med_with = _common.median(walls[True])
+        med_without = _common.median(walls[False])
+        paired = [
+            w / o - 1 for w, o in zip(walls[True], walls[False], strict=True)
+        ]
         overhead.append(
             {
                 "configuration": f"{backbone}/stepwise/b{batch}",
                 "new_tokens": length,
                 "pairs": settings["overhead_pairs"],
+                "block_pairs": block,
                 "median_with_clock_s": _common.rounded(med_with, 5),
                 "median_without_clock_s": _common.rounded(med_without, 5),
                 "overhead_pct": _common.rounded(
+                    100 * _block_overhead(walls, block), 3
+                ),
+                "cpu_overhead_pct": _common.rounded(
+                    100 * _block_overhead(cpu, block), 3
+                ),
+                "paired_overhead_pct": _common.rounded(
                     100 * _common.median(paired), 3
                 ),
                 "medians_overhead_pct": _common.rounded(
                     100 * (med_with / med_without - 1), 3
                 ),
-                "min_overhead_pct": _common.rounded(
-                    100 * (min(with_clock) / min(without) - 1), 3
-                ),
-                "cpu_overhead_pct": _common.rounded(
+                "cpu_medians_overhead_pct": _common.rounded(
                     100
                     * (
                         _common.median(cpu[True]) / _common.median(cpu[False])
@@ -467,11 +532,16 @@ def main(argv=None):
                 "hook_cost_pct": _common.rounded(
                     100 * per_cycle * length / med_without, 3
                 ),
-                "with_clock_s": [round(t, 5) for t in with_clock],
-                "without_clock_s": [round(t, 5) for t in without],
+                "with_clock_s": [round(t, 5) for t in walls[True]],
+                "without_clock_s": [round(t, 5) for t in walls[False]],
+                "with_clock_cpu_s": [round(t, 5) for t in cpu[True]],
+                "without_clock_cpu_s": [round(t, 5) for t in cpu[False]],
             }
         )
-        logger.info("clock overhead: %s", overhead[-1])
+        logger.info(
+            "clock overhead: %s",
+            {k: v for k, v in overhead[-1].items() if not k.endswith("_s")},
+        )
 
     # ------------------------------------------------------------------
     # 2b. Where the time between cycles goes: the stepwise loop with the
@@ -480,7 +550,7 @@ def main(argv=None):
     host_gap = []
     batch = settings["batch_sizes"][0]
     length = settings["overhead_length"]
-    for backbone in settings["backbones"]:
+    for backbone in _backbones(settings, "gap"):
         generator = generators[backbone]
         rows_ids = generator.tokenizer.tokenize_ragged(prompts[batch])
         start = PROMPT_CHARS + 1
@@ -522,51 +592,100 @@ def main(argv=None):
         logger.info("host gap: %s", host_gap[-1])
 
     # ------------------------------------------------------------------
-    # 3. Stepwise against fused, alternated in this run.
+    # 3. The clocked path against fused, alternated in this run, the clock
+    # attached to every call: chunks of k steps per cycle, and one step
+    # per cycle.
     fused_rows = []
     length = settings["fused_length"]
-    for backbone in settings["backbones"]:
+    chunk = settings["chunk_size"]
+    small = settings["small_chunk_size"]
+    variants = {
+        "fused": ("fused", 1),
+        "chunked": ("stepwise", chunk),
+        "chunked_small": ("stepwise", small),
+        "stepwise": ("stepwise", 1),
+    }
+    for backbone in _backbones(settings, "clocked"):
         for batch in settings["batch_sizes"]:
-            walls = {"fused": [], "stepwise": []}
-            tokens = {}
-            for decode in walls:
-                generate(backbone, batch, decode, length)  # warm
+            walls = {name: [] for name in variants}
+            tokens, texts, clocks_by = {}, {}, {}
+            for name, (decode, k) in variants.items():
+                for _ in range(2):  # warm: traces, XLA compiles
+                    generate(backbone, batch, decode, length, chunk_size=k)
+                clocks_by[name] = InferenceClock(label=name)
             for repeat in range(settings["fused_repeats"]):
-                order = ("fused", "stepwise")
+                order = list(variants)
                 if repeat % 2:
                     order = order[::-1]
-                for decode in order:
-                    clock = InferenceClock()
-                    walls[decode].append(
-                        generate(backbone, batch, decode, length, clock)
+                for name in order:
+                    decode, k = variants[name]
+                    clock = InferenceClock(label=name)
+                    walls[name].append(
+                        generate(
+                            backbone, batch, decode, length, clock, chunk_size=k
+                        )
                     )
-                    tokens[decode] = int(clock.to_dataframe()["tokens"].sum())
-            fused_tps = tokens["fused"] / _common.median(walls["fused"])
-            step_tps = tokens["stepwise"] / _common.median(walls["stepwise"])
+                    tokens[name] = int(clock.to_dataframe()["tokens"].sum())
+                    texts[name] = outputs["texts"]
+                    clocks_by[name] = clocks_by[name].merge(clock)
+            tps = {n: tokens[n] / _common.median(walls[n]) for n in variants}
+            chunked = clocks_by["chunked"].summary()
             fused_rows.append(
                 {
                     "configuration": f"{backbone}/b{batch}",
                     "backbone": backbone,
                     "batch_size": batch,
                     "new_tokens": length,
+                    "chunk_size": chunk,
+                    "small_chunk_size": small,
                     "repeats": settings["fused_repeats"],
-                    "fused_tokens_per_s": _common.rounded(fused_tps),
-                    "stepwise_tokens_per_s": _common.rounded(step_tps),
+                    "fused_tokens_per_s": _common.rounded(tps["fused"]),
+                    "chunked_tokens_per_s": _common.rounded(tps["chunked"]),
+                    "chunked_small_tokens_per_s": _common.rounded(
+                        tps["chunked_small"]
+                    ),
+                    "stepwise_tokens_per_s": _common.rounded(tps["stepwise"]),
+                    "chunked_over_fused": _common.rounded(
+                        tps["chunked"] / tps["fused"], 3
+                    ),
+                    "chunked_small_over_fused": _common.rounded(
+                        tps["chunked_small"] / tps["fused"], 3
+                    ),
+                    "chunked_over_fused_best": _common.rounded(
+                        min(walls["fused"]) / min(walls["chunked"]), 3
+                    ),
                     "stepwise_over_fused": _common.rounded(
-                        step_tps / fused_tps, 3
+                        tps["stepwise"] / tps["fused"], 3
                     ),
-                    "stepwise_over_fused_best": _common.rounded(
-                        min(walls["fused"]) / min(walls["stepwise"]), 3
+                    "chunked_ttft_ms": _common.rounded(_ms(chunked["ttft"])),
+                    "chunked_tpot_ms": _common.rounded(_ms(chunked["tpot"])),
+                    "chunked_step_mean_ms": _common.rounded(
+                        _ms(chunked["step_mean"])
                     ),
-                    "complete": tokens["fused"] == tokens["stepwise"]
+                    "chunked_clock_tokens_per_s": _common.rounded(
+                        chunked["tokens_per_second"]
+                    ),
+                    "greedy_identical": all(
+                        texts[name] == texts["fused"] for name in variants
+                    ),
+                    "complete": len(set(tokens.values())) == 1
                     and tokens["fused"] == batch * length,
                 }
             )
-            logger.info("fused vs stepwise: %s", fused_rows[-1])
+            logger.info("fused vs clocked: %s", fused_rows[-1])
+
+    # ------------------------------------------------------------------
+    # 4. Past the context window: a 64-context Transformer (and an LSTM of
+    # the same width) generate 500 tokens from "ROMEO:" on every path.
+    past_rows = []
+    if "past" in settings["sections"]:
+        past_rows = _past_context(
+            settings, corpus, seed, generate, outputs, InferenceClock
+        )
 
     # ------------------------------------------------------------------
     # Acceptance, plot and JSON.
-    acceptance = _acceptance(rows, overhead, honesty)
+    acceptance = _acceptance(rows, overhead, honesty, fused_rows, past_rows)
     output = pathlib.Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     combined = InferenceClock.combine(clocks)
@@ -607,12 +726,14 @@ def main(argv=None):
                 "InferenceClock: tokens over prefill + step seconds"
             ),
             "overhead_pct": (
-                "median over the alternated pairs of (wall with clock / "
-                "wall without - 1); medians_: median with / median without "
-                "- 1; min_: fastest with / fastest without - 1"
+                "median over blocks of block_pairs alternated pairs of "
+                "(fastest wall with clock / fastest wall without - 1); "
+                "paired_: median over the pairs of (with / without - 1); "
+                "medians_: median with / median without - 1"
             ),
             "cpu_overhead_pct": (
-                "the same with the process CPU time (time.process_time)"
+                "overhead_pct with the process CPU time (time.process_time)"
+                "; cpu_medians_: the medians' ratio of CPU time"
             ),
             "cycle_sum_over_wall": (
                 "sum of all recorded cycle seconds of the run / wall time "
@@ -635,19 +756,34 @@ def main(argv=None):
                 "p-w-1 tokens and 2w+2 new tokens (positions p-w..p+w), at "
                 "each of settings.uncached_probe_positions"
             ),
-            "fused_vs_stepwise": "tokens / median wall of generate",
+            "fused_vs_clocked": (
+                "tokens / median wall of generate, the clock attached to "
+                "every call; chunked: decode='stepwise', chunk_size=k "
+                "(chunk_size, small_chunk_size); stepwise: chunk_size=1; "
+                "chunked_ttft/tpot/step_mean: the chunked runs' "
+                "InferenceClock.summary() (step_mean derived from chunks)"
+            ),
+            "past_context": (
+                "tokens (clock) / median wall of generate(['ROMEO:'], "
+                "max_length) at batch 1 (3 runs; uncached 1) after a warm "
+                "call; reference_identical: the fused text equals a Python "
+                "loop feeding the model the window cropped by the rule "
+                "(keep the last `keep` tokens whenever the input would "
+                "exceed the context)"
+            ),
         },
         "rows": rows,
         "overhead": overhead,
         "honesty": honesty,
         "host_gap": host_gap,
-        "fused_vs_stepwise": fused_rows,
+        "fused_vs_clocked": fused_rows,
+        "past_context": past_rows,
         "acceptance": acceptance,
         "plot": plot_path.name,
         "series": series,
     }
     _common.write_json(output / "clock.json", payload)
-    _report(rows, overhead, honesty, fused_rows, acceptance)
+    _report(rows, overhead, honesty, fused_rows, past_rows, acceptance)
     return payload
 
 
@@ -668,7 +804,135 @@ def _host_gaps(frame):
     return [float(v) for v in starts - ends]
 
 
-def _acceptance(rows, overhead, honesty):
+SECTIONS = ("curve", "overhead", "gap", "clocked", "past")
+
+
+def _backbones(settings, section):
+    """The backbones a section runs on (none when it is left out)."""
+    return settings["backbones"] if section in settings["sections"] else []
+
+
+def _block_overhead(values, block):
+    """Median over blocks of ``block`` alternated pairs of (fastest with /
+    fastest without - 1); ``values`` maps True (with) and False
+    (without) to the per-run figures, in pair order."""
+    with_clock, without = values[True], values[False]
+    ratios = []
+    for first in range(0, len(with_clock) - block + 1, block):
+        fast_with = min(with_clock[first : first + block])
+        fast_without = min(without[first : first + block])
+        ratios.append(fast_with / fast_without - 1)
+    return _common.median(ratios)
+
+
+def _cropping_reference(generator, prompt, max_length):
+    """Greedy tokens of a Python loop that feeds the model the cropped
+    window at every step (the rule, not `ContextWindow`'s formula):
+    whenever the input would exceed the context, keep its last
+    `keep` tokens."""
+    import numpy as np
+
+    from nlptoolkit.preprocessing import BOS_ID
+
+    decoder = generator.decoder
+    context, keep = decoder.window.context, decoder.window.keep
+    ids = [BOS_ID] + generator.tokenizer.tokenize_ragged([prompt]).to_list()[0]
+    ids = ids[-context:]
+    first = 0
+    for _ in range(max_length):
+        if len(ids) - first > context:
+            first = len(ids) - keep
+        window = np.asarray([ids[first:]], dtype="int32")
+        logits = np.asarray(decoder.adapter.uncached_logits(window))
+        ids.append(int(logits[0].argmax()))
+    return ids
+
+
+def _past_context(settings, corpus, seed, generate, outputs, InferenceClock):
+    import numpy as np
+
+    from nlptoolkit.preprocessing import EOS_ID
+
+    sizes = {
+        "hidden_dim": 128,
+        "intermediate_dim": 512,
+        "num_layers": 4,
+        "num_heads": 4,
+        "sequence_length": settings["past_context"],
+    }
+    generators = {}
+    for backbone in settings["backbones"]:
+        generators[backbone], _ = _common.build_generator(
+            backbone, corpus, settings["fit_seconds"], seed, **sizes
+        )
+    prompt = ["ROMEO:"]
+    chunk = settings["chunk_size"]
+    paths = {
+        "fused": ("fused", 1),
+        "stepwise": ("stepwise", 1),
+        "chunked": ("stepwise", chunk),
+        "uncached": ("uncached", 1),
+    }
+    rows = []
+    for backbone, generator in generators.items():
+        for max_length in settings["past_lengths"]:
+            texts, tps, reprefills = {}, {}, {}
+            for name, (decode, k) in paths.items():
+                repeats = 1 if decode == "uncached" else 3
+                walls = []
+                generate(
+                    backbone, 1, decode, max_length, None, prompt, k, generators
+                )  # warm
+                for _ in range(repeats):
+                    clock = InferenceClock()
+                    walls.append(
+                        generate(
+                            backbone,
+                            1,
+                            decode,
+                            max_length,
+                            clock,
+                            prompt,
+                            k,
+                            generators,
+                        )
+                    )
+                texts[name] = outputs["texts"][0]
+                frame = clock.to_dataframe()
+                tps[name] = int(frame["tokens"].sum()) / _common.median(walls)
+                reprefills[name] = int((frame["kind"] == "reprefill").sum())
+            row = {
+                "configuration": f"{backbone}/ctx{settings['past_context']}",
+                "backbone": backbone,
+                "max_length": max_length,
+                "context": sizes["sequence_length"],
+            }
+            for name in paths:
+                row[f"{name}_tokens_per_s"] = _common.rounded(tps[name])
+            row["chunk_size"] = chunk
+            row["stepwise_reprefill_cycles"] = reprefills["stepwise"]
+            row["chunked_reprefill_cycles"] = reprefills["chunked"]
+            row["paths_identical"] = len(set(texts.values())) == 1
+            if generator.decoder.window is not None:
+                ids = _cropping_reference(generator, prompt[0], max_length)
+                new = ids[len(ids) - max_length :]
+                if EOS_ID in new:
+                    new = new[: new.index(EOS_ID)]
+                reference = generator.tokenizer.detokenize(
+                    [np.asarray(new + [EOS_ID])]
+                )[0]
+                row["reference_identical"] = texts["fused"] == (
+                    prompt[0] + reference
+                )
+            else:
+                row["reference_identical"] = None
+            row["generated_chars"] = len(texts["fused"]) - len(prompt[0])
+            rows.append(row)
+            logger.info("past the context: %s", row)
+    return rows
+
+
+def _acceptance(rows, overhead, honesty, fused_rows=(), past_rows=()):
     cached = [r for r in rows if r["cache"]]
     uncached = [r for r in rows if not r["cache"]]
 
@@ -689,6 +953,18 @@ def _acceptance(rows, overhead, honesty):
             h["median_cycle_sum_over_wall"] >= 0.95 for h in honesty
         ),
         "complete_runs": all(r["complete"] for r in rows),
+        "clocked_ge_0.8x_fused": all(
+            r["chunked_over_fused"] >= 0.8 for r in fused_rows
+        ),
+        "clocked_greedy_identical_to_fused": all(
+            r["greedy_identical"] for r in fused_rows
+        ),
+        "past_context_paths_identical": all(
+            r["paths_identical"] for r in past_rows
+        ),
+        "past_context_reference_identical": all(
+            r["reference_identical"] is not False for r in past_rows
+        ),
     }
 
 
@@ -731,7 +1007,7 @@ def _plot(Figure, combined, series, window, path, settings):
     logger.info("wrote %s", path)
 
 
-def _report(rows, overhead, honesty, fused_rows, acceptance):
+def _report(rows, overhead, honesty, fused_rows, past_rows, acceptance):
     def show(title, items, keys=None):
         print(f"\n{title}")
         if not items:
@@ -744,7 +1020,8 @@ def _report(rows, overhead, honesty, fused_rows, acceptance):
     show("Step time against position", rows)
     show("Clock overhead", overhead)
     show("Honesty (cycle sum vs wall)", honesty)
-    show("Stepwise vs fused", fused_rows)
+    show("Clocked (chunks, steps) vs fused", fused_rows)
+    show("Past the context window", past_rows)
     print("\nAcceptance:", acceptance)
 
 

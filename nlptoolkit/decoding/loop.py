@@ -798,6 +798,18 @@ class Decoder:
         )
 
         def advance(index, steps, first):
+            warmup = False
+            if first and encoder_inputs is not None:
+                # Encoder-decoder: the encoder runs in the host-side
+                # prefill (its adapter wants `start` as a Python int),
+                # then the first step is a chunk of one.
+                traces_before = self.traces
+                state["tokens"] = ops.convert_to_tensor(token_ids)
+                state["cache"] = self._prefill_cache(
+                    token_ids, start, encoder_inputs
+                )
+                warmup = self.traces != traces_before
+                first = False
             if first:
                 (tokens, cache, reached), warmup = self._compiled_call(
                     functions,
@@ -814,7 +826,7 @@ class Decoder:
                     base + (int(start),),
                 )
             else:
-                (tokens, cache, reached), warmup = self._compiled_call(
+                (tokens, cache, reached), chunk_warmup = self._compiled_call(
                     functions,
                     "chunk",
                     key,
@@ -829,6 +841,7 @@ class Decoder:
                     ),
                     base,
                 )
+                warmup = warmup or chunk_warmup
             state["tokens"], state["cache"] = tokens, cache
             reached = int(ops.convert_to_numpy(reached))
             host = ops.convert_to_numpy(tokens)

@@ -190,8 +190,9 @@ def test_export_path_and_argument_errors(tasks, tmp_path):
     clf = tasks["clf"]
     with pytest.raises(ValueError, match="max_length"):
         clf.export(tmp_path / "a", max_length=3)
-    with pytest.raises(ValueError, match="below 16"):
-        tasks["char_gen"].export(tmp_path / "b", max_length=16)
+    # Past the context is allowed (a sliding window, issue 21); 0 is not.
+    with pytest.raises(ValueError, match="positive integer"):
+        tasks["char_gen"].export(tmp_path / "b", max_length=0)
     afile = tmp_path / "file.txt"
     afile.write_text("x")
     with pytest.raises(ValueError, match="is a file"):

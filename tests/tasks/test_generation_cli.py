@@ -120,3 +120,32 @@ def test_sample_prompts_follow_the_dataset():
     for test in finder.find(generation_cli.sample_prompts, "sample_prompts"):
         runner.run(test)
     assert runner.failures == 0 and runner.tries == 1
+
+
+def test_generate_past_the_context_on_the_cli(tmp_path, capsys):
+    """`generate --max-length` beyond the model's context works (issue
+    21): a 16-context Transformer writes 40 characters, in-process."""
+    import nlptoolkit
+    from nlptoolkit.tasks.generation.__main__ import main
+
+    generator = nlptoolkit.TextGenerator(
+        "transformer",
+        hidden_dim=8,
+        intermediate_dim=16,
+        num_layers=1,
+        num_heads=2,
+        sequence_length=16,
+        seed=0,
+    )
+    generator.fit("to be or not to be, that is the question.\n" * 20, verbose=0)
+    model = str(tmp_path / "model.keras")
+    generator.save(model)
+    capsys.readouterr()
+    args = ["generate", "--model", model, "--prompt", "to be"]
+    args += ["--sampler", "greedy"]
+    for decode in ("fused", "stepwise"):
+        code = main([*args, "--max-length", "40", "--decode", decode])
+        assert code == 0, capsys.readouterr().err
+        text = capsys.readouterr().out.strip()
+        expected = generator.generate(["to be"], max_length=40)[0]
+        assert text == expected.strip() and len(text) > 16
