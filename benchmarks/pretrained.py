@@ -46,6 +46,8 @@ DEFINITIONS = {
     "checkpoint, tokenising and every epoch)",
     "seconds_per_epoch": "train_seconds / epochs",
     "cpu_ratio": "the same ratio in CPU seconds",
+    "accuracy_gap_points": "nlptoolkit accuracy - keras-hub accuracy, in "
+    "points (the two arms see the same rows in different batches)",
     "speed_ratio": "nlptoolkit seconds / plain keras-hub seconds, same "
     "process, same rows, model, sequence length and optimizer",
     "mean_width": "mean padded positions per training batch",
@@ -241,15 +243,26 @@ def speed(args):
         )
         logger.info("%s", rows[-1])
     rows.sort(key=lambda row: not row["arm"].startswith("nlptoolkit"))
-    ratio = rows[0]["train_seconds"] / rows[1]["train_seconds"]
-    cpu_ratio = rows[0]["cpu_seconds"] / max(rows[1]["cpu_seconds"], 1e-9)
-    gap = 100 * (rows[0]["accuracy"] - rows[1]["accuracy"])
-    return rows, {
+    return rows
+
+
+def summarize_speed(rows):
+    """The pair's ratios and whether it meets the issue's target: at most
+    0.5x plain keras-hub's time at equal accuracy (within 0.5 points)."""
+    bucketed, plain = rows
+    ratio = bucketed["train_seconds"] / plain["train_seconds"]
+    gap = 100 * (bucketed["accuracy"] - plain["accuracy"])
+    summary = {
         "speed_ratio": round(ratio, 3),
-        "cpu_ratio": round(cpu_ratio, 3),
         "accuracy_gap_points": round(gap, 2),
         "speed_target_met": ratio <= 0.5 and abs(gap) <= 0.5,
+        "accuracy_not_lower": gap >= -0.5,
     }
+    if "cpu_seconds" in bucketed and "cpu_seconds" in plain:
+        summary["cpu_ratio"] = round(
+            bucketed["cpu_seconds"] / max(plain["cpu_seconds"], 1e-9), 3
+        )
+    return summary
 
 
 def build_parser():
@@ -286,9 +299,7 @@ def main(argv=None):
         "models and TF-IDF; length bucketing against plain keras-hub",
     }
     if args.command == "speed":
-        rows, summary = speed(args)
-        payload["speed_rows"] = rows
-        payload["speed"] = summary
+        payload["speed_rows"] = speed(args)
         payload["speed_command"] = _common.command_line(
             "benchmarks/pretrained.py",
             argv if argv is not None else sys.argv[1:],
@@ -322,6 +333,8 @@ def main(argv=None):
         }
         for row in table
     ]
+    if payload.get("speed_rows"):
+        payload["speed"] = summarize_speed(payload["speed_rows"])
     payload["definitions"] = DEFINITIONS
     payload["notes"] = NOTES
     _common.write_json(args.output, payload)

