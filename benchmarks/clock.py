@@ -817,6 +817,7 @@ def _block_overhead(values, block):
     fastest without - 1); ``values`` maps True (with) and False
     (without) to the per-run figures, in pair order."""
     with_clock, without = values[True], values[False]
+    block = max(1, min(block, len(with_clock)))  # Fewer pairs: one block.
     ratios = []
     for first in range(0, len(with_clock) - block + 1, block):
         fast_with = min(with_clock[first : first + block])
