@@ -100,7 +100,7 @@ def test_clock_json_has_every_section(results):
         )
         assert row["method"] == expected
     assert len(payload["overhead"]) == 2
-    assert len(payload["fused_vs_stepwise"]) == 4
+    assert len(payload["fused_vs_clocked"]) == 4
     for item in payload["honesty"]:
         assert 0 < item["median_cycle_sum_over_wall"] <= 1.0
     assert set(payload["acceptance"]) >= {
