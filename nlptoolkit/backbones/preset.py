@@ -34,10 +34,11 @@ from nlptoolkit.backbones.base import Backbone
 
 logger = logging.getLogger(__name__)
 
-# Encoder architectures a classifier can fine-tune: Hugging Face
+# Architectures each kind of task can fine-tune: Hugging Face
 # ``model_type`` -> keras-hub backbone class. keras-hub reads the Hugging
-# Face folders of the first five through its converters; DeBERTa-v3 has
-# keras-hub presets but no Hugging Face converter.
+# Face folders of these through its converters
+# (``keras_hub/src/utils/transformers/``); DeBERTa-v3 has keras-hub
+# presets but no Hugging Face converter.
 ENCODER_ARCHITECTURES = {
     "bert": "BertBackbone",
     "distilbert": "DistilBertBackbone",
@@ -46,6 +47,34 @@ ENCODER_ARCHITECTURES = {
     "xlm-roberta": "XLMRobertaBackbone",
 }
 KERAS_HUB_ONLY_ENCODERS = ("DebertaV3Backbone",)
+# Causal language models (``keras_hub.models.CausalLM`` with
+# ``call_with_cache``).
+CAUSAL_ARCHITECTURES = {
+    "gpt2": "GPT2Backbone",
+    "llama": "Llama3Backbone",
+    "mistral": "MistralBackbone",
+    "mixtral": "MixtralBackbone",
+    "gemma": "GemmaBackbone",
+    "qwen2": "QwenBackbone",
+    "qwen3": "Qwen3Backbone",
+    "smollm3": "SmolLM3Backbone",
+}
+KERAS_HUB_ONLY_CAUSAL = ("LlamaBackbone", "GPTNeoXBackbone", "OPTBackbone")
+# Encoder-decoders (``keras_hub.models.Seq2SeqLM`` with ``call_encoder``
+# and ``call_decoder_with_cache``).
+SEQ2SEQ_ARCHITECTURES = {"bart": "BartBackbone"}
+KERAS_HUB_ONLY_SEQ2SEQ = ()
+
+# kind -> (Hugging Face table, keras-hub-only names, who fine-tunes it).
+ARCHITECTURE_FAMILIES = {
+    "encoder": (
+        ENCODER_ARCHITECTURES,
+        KERAS_HUB_ONLY_ENCODERS,
+        "a text classifier",
+    ),
+    "causal": (CAUSAL_ARCHITECTURES, KERAS_HUB_ONLY_CAUSAL, "a text generator"),
+    "seq2seq": (SEQ2SEQ_ARCHITECTURES, KERAS_HUB_ONLY_SEQ2SEQ, "a summarizer"),
+}
 
 # name -> (package, folder inside it, sha256 of its weights file).
 BUNDLED_CHECKPOINTS = {
@@ -189,10 +218,11 @@ def _read_config(folder, handle):
             ) from None
 
 
-def _supported_names():
-    hub = set(ENCODER_ARCHITECTURES.values()) | set(KERAS_HUB_ONLY_ENCODERS)
+def _supported_names(family="encoder"):
+    table, hub_only, _ = ARCHITECTURE_FAMILIES[family]
+    hub = set(table.values()) | set(hub_only)
     return (
-        f"Hugging Face model types {sorted(ENCODER_ARCHITECTURES)} or "
+        f"Hugging Face model types {sorted(table)} or "
         f"keras-hub backbones {sorted(hub)}"
     )
 
@@ -258,20 +288,43 @@ def _resolve_folder(folder, handle):
     )
 
 
-def check_encoder(info):
-    """Raise a ValueError unless ``info`` is an encoder a classifier can
-    fine-tune (remote handles are checked once loaded)."""
+def check_architecture(info, family):
+    """Raise a ValueError unless ``info`` is an architecture of
+    ``family`` (``"encoder"``, ``"causal"`` or ``"seq2seq"``; see
+    ``ARCHITECTURE_FAMILIES``). Remote handles are checked once loaded.
+
+    Example:
+    >>> import nlptoolkit
+    >>> from nlptoolkit.backbones import preset
+    >>> info = preset.PresetInfo("x", "keras_hub", "x", "GPT2Backbone")
+    >>> preset.check_architecture(info, "causal")
+    >>> preset.check_architecture(info, "encoder")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unsupported architecture for a text classifier. ...
+    """
+    if family not in ARCHITECTURE_FAMILIES:
+        raise ValueError(
+            f"`family` must be one of {sorted(ARCHITECTURE_FAMILIES)}. "
+            f"Received: family={family!r}."
+        )
     if info.architecture is None:
         return
-    known = set(ENCODER_ARCHITECTURES) | set(ENCODER_ARCHITECTURES.values())
-    known |= set(KERAS_HUB_ONLY_ENCODERS)
+    table, hub_only, user = ARCHITECTURE_FAMILIES[family]
+    known = set(table) | set(table.values()) | set(hub_only)
     if info.architecture not in known:
         raise ValueError(
-            f"Unsupported architecture for a text classifier. Received: "
+            f"Unsupported architecture for {user}. Received: "
             f"{info.architecture!r} (from {info.handle!r}). Expected "
-            f"{_supported_names()}. Use one of those checkpoints, or "
+            f"{_supported_names(family)}. Use one of those checkpoints, or "
             "backbone='lstm' / 'transformer' to train from scratch."
         )
+
+
+def check_encoder(info):
+    """``check_architecture(info, "encoder")``: an encoder a classifier
+    can fine-tune."""
+    check_architecture(info, "encoder")
 
 
 def _fetch(loader, info):
@@ -303,16 +356,20 @@ def load_hub_backbone(info, dtype=None):
     )
 
 
-def load_hub_preprocessor(info, sequence_length):
-    """The keras-hub text-classifier preprocessor (tokenizer + packer)."""
+def load_hub_preprocessor(info, kind="TextClassifierPreprocessor", **lengths):
+    """The keras-hub preprocessor (tokenizer + packer) of ``info``.
+
+    ``kind`` is the keras-hub base class to resolve it through
+    (``"TextClassifierPreprocessor"`` and ``"CausalLMPreprocessor"`` take
+    ``sequence_length=``; ``"Seq2SeqLMPreprocessor"`` takes
+    ``encoder_sequence_length=`` and ``decoder_sequence_length=``).
+    Always pass the lengths: keras-hub's default is 512 whatever the
+    model's maximum.
+    """
     import keras_hub
 
-    return _fetch(
-        lambda source: keras_hub.models.TextClassifierPreprocessor.from_preset(
-            source, sequence_length=sequence_length
-        ),
-        info,
-    )
+    base = getattr(keras_hub.models, kind)
+    return _fetch(lambda source: base.from_preset(source, **lengths), info)
 
 
 def preferred_pooling(info):
