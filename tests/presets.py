@@ -176,3 +176,105 @@ def reference_bert(weights, config, token_ids):
         )
     pooled = np.tanh(linear(x[:, 0], "pooler.dense"))
     return x, pooled
+
+
+# --- causal LM presets ---
+# A tiny byte-level BPE vocabulary in GPT-2's layout: id 0 is a real token
+# ("!", as in GPT-2) and "<|endoftext|>" (start, end and the only special
+# token) is the last id, so a test fails wherever 0 is taken for padding.
+GPT2_LETTERS = list("abcdefghijklmnopqrstuvwxyz.,")
+GPT2_TEXTS = [
+    "the cat sat on the mat.",
+    "the dog sat on the log.",
+    "a cat and a dog ran to the mat.",
+    "the dog ran on the log, the cat sat.",
+]
+
+
+def gpt2_vocabulary(size=None):
+    """``(vocabulary, merges)`` of a byte-level BPE tokenizer: ``"!"``
+    (id 0), the letters, ``"Ġ"`` (a space) and ``"Ċ"`` (a newline),
+    ``"Ġ" + letter`` merges, the words of ``GPT2_TEXTS`` as merges, then
+    letter pairs up to ``size`` ids; ``"<|endoftext|>"`` last."""
+    tokens = ["!", *GPT2_LETTERS, "Ġ", "Ċ"]
+    merges = []
+
+    def merge(left, right):
+        if left + right not in tokens:
+            tokens.append(left + right)
+            merges.append(f"{left} {right}")
+
+    for letter in GPT2_LETTERS[:26]:
+        merge("Ġ", letter)
+    for left, right in [
+        ("t", "h"),
+        ("th", "e"),
+        ("Ġt", "h"),
+        ("Ġth", "e"),
+        ("a", "t"),
+        ("Ġc", "at"),
+    ]:
+        merge(left, right)
+    if size is not None:
+        for left in GPT2_LETTERS[:26]:
+            for right in GPT2_LETTERS[:26]:
+                if len(tokens) >= size - 1:
+                    break
+                merge(left, right)
+    tokens.append("<|endoftext|>")
+    return {token: i for i, token in enumerate(tokens)}, merges
+
+
+def tiny_gpt2(
+    vocabulary_size=None,
+    num_layers=2,
+    hidden_dim=8,
+    num_heads=2,
+    max_sequence_length=64,
+    seed=0,
+):
+    """A random ``GPT2CausalLM`` with a ``GPT2CausalLMPreprocessor``
+    (``intermediate_dim = 4 * hidden_dim``, what the Hugging Face
+    converter assumes)."""
+    import keras
+    import keras_hub
+
+    vocabulary, merges = gpt2_vocabulary(vocabulary_size)
+    keras.utils.set_random_seed(seed)
+    tokenizer = keras_hub.models.GPT2Tokenizer(
+        vocabulary=vocabulary, merges=merges
+    )
+    backbone = keras_hub.models.GPT2Backbone(
+        vocabulary_size=len(vocabulary),
+        num_layers=num_layers,
+        num_heads=num_heads,
+        hidden_dim=hidden_dim,
+        intermediate_dim=4 * hidden_dim,
+        max_sequence_length=max_sequence_length,
+    )
+    preprocessor = keras_hub.models.GPT2CausalLMPreprocessor(
+        tokenizer, sequence_length=max_sequence_length
+    )
+    return keras_hub.models.GPT2CausalLM(
+        backbone=backbone, preprocessor=preprocessor
+    )
+
+
+def write_keras_hub_gpt2(folder, **sizes):
+    """A keras-hub preset folder (``save_to_preset``) of ``tiny_gpt2``."""
+    tiny_gpt2(**sizes).save_to_preset(str(folder))
+    return str(folder)
+
+
+def write_hf_gpt2(folder, **sizes):
+    """A Hugging Face GPT-2 folder written by keras-hub's
+    ``export_to_transformers``, with the ``architectures`` key it omits
+    (keras-hub's own loader needs it)."""
+    tiny_gpt2(**sizes).export_to_transformers(str(folder))
+    path = os.path.join(folder, "config.json")
+    with open(path, encoding="utf-8") as stream:
+        config = json.load(stream)
+    config.setdefault("architectures", ["GPT2LMHeadModel"])
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump(config, stream)
+    return str(folder)

@@ -1,5 +1,5 @@
 """Backbones: Embedding -> LSTM | Transformer, or a pretrained keras-hub
-encoder; one output contract."""
+encoder or causal LM; one output contract."""
 
 from nlptoolkit.backbones.base import OUTPUT_KEYS
 from nlptoolkit.backbones.base import Backbone
@@ -11,6 +11,7 @@ from nlptoolkit.backbones.preset import PretrainedBackbone
 from nlptoolkit.backbones.preset import bundled_checkpoint_path
 from nlptoolkit.backbones.preset import is_pretrained
 from nlptoolkit.backbones.preset import resolve_preset
+from nlptoolkit.backbones.preset_causal import PretrainedCausalLM
 from nlptoolkit.backbones.registry import BACKBONES
 from nlptoolkit.backbones.registry import get
 from nlptoolkit.backbones.registry import resolve
@@ -25,6 +26,7 @@ __all__ = [
     "PresetInfo",
     "PresetUnavailableError",
     "PretrainedBackbone",
+    "PretrainedCausalLM",
     "TransformerBackbone",
     "bundled_checkpoint_path",
     "get",

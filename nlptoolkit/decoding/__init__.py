@@ -13,6 +13,7 @@ from nlptoolkit.decoding.loop import check_chunk_size
 from nlptoolkit.decoding.loop import check_decode
 from nlptoolkit.decoding.loop import check_jit_compile
 from nlptoolkit.decoding.loop import count_generated
+from nlptoolkit.decoding.preset_adapter import PresetCausalAdapter
 from nlptoolkit.decoding.processors import ban_repeated_ngrams
 from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import SAMPLERS
@@ -27,6 +28,7 @@ __all__ = [
     "ContextWindow",
     "Decoder",
     "LSTMAdapter",
+    "PresetCausalAdapter",
     "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",

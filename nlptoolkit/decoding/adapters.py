@@ -35,11 +35,13 @@ from nlptoolkit.preprocessing import UNK_ID
 FORBIDDEN_IDS = (PAD_ID, UNK_ID, BOS_ID)
 
 
-def forbid_special_ids(logits):
-    """Set the logits of ``FORBIDDEN_IDS`` to a very negative value."""
+def forbid_special_ids(logits, token_ids=FORBIDDEN_IDS):
+    """Set the logits of ``token_ids`` (default ``FORBIDDEN_IDS``, the
+    from-scratch tokenizers' ids; a preset adapter passes its own) to a
+    very negative value."""
     vocabulary_size = ops.shape(logits)[-1]
     forbidden = ops.zeros((vocabulary_size,), dtype="bool")
-    for token_id in FORBIDDEN_IDS:
+    for token_id in token_ids:
         forbidden = ops.logical_or(
             forbidden, ops.equal(ops.arange(vocabulary_size), token_id)
         )
@@ -56,6 +58,8 @@ class TransformerAdapter:
     kind = "transformer"
     supports_jit = True
     supports_window = True
+    # The ids ``next`` never emits (see ``forbid_special_ids``).
+    forbidden_ids = FORBIDDEN_IDS
 
     def __init__(self, backbone, head):
         if not backbone.causal:
@@ -113,7 +117,8 @@ class TransformerAdapter:
         batch_size = ops.shape(prompt)[0]
         token = ops.slice(prompt, [0, index - 1], [batch_size, 1])
         logits, cache = self.call_with_cache(token, cache, index - 1)
-        return forbid_special_ids(logits[:, 0, :]), None, cache
+        logits = forbid_special_ids(logits[:, 0, :], self.forbidden_ids)
+        return logits, None, cache
 
     def windowed_next(self, window):
         """``next`` over a sliding ``window`` (a ``ContextWindow``).
@@ -141,7 +146,8 @@ class TransformerAdapter:
             logits, cache = self.call_with_cache(
                 token, cache, index - 1 - window.start(index)
             )
-            return forbid_special_ids(logits[:, 0, :]), None, cache
+            logits = forbid_special_ids(logits[:, 0, :], self.forbidden_ids)
+            return logits, None, cache
 
         return next
 
@@ -149,7 +155,7 @@ class TransformerAdapter:
         """Logits of the last position, recomputing the whole prefix."""
         outputs = self.backbone(prefix)
         logits = self.head.logits(outputs["sequence_output"][:, -1:, :])
-        return forbid_special_ids(logits[:, 0, :])
+        return forbid_special_ids(logits[:, 0, :], self.forbidden_ids)
 
 
 class LSTMAdapter:
@@ -213,16 +219,25 @@ class LSTMAdapter:
         return forbid_special_ids(logits[:, 0, :])
 
 
-def adapter_for(backbone, head):
-    """The adapter that decodes ``backbone`` (by its type)."""
+def adapter_for(backbone, head, forbidden_ids=None):
+    """The adapter that decodes ``backbone`` (by its type).
+
+    ``forbidden_ids``: a pretrained causal LM's ids never to emit (its
+    tokenizer's, see ``PresetCausalAdapter``); None for the others.
+    """
     from nlptoolkit.backbones import LSTMBackbone
+    from nlptoolkit.backbones import PretrainedCausalLM
     from nlptoolkit.backbones import TransformerBackbone
 
+    if isinstance(backbone, PretrainedCausalLM):
+        from nlptoolkit.decoding.preset_adapter import PresetCausalAdapter
+
+        return PresetCausalAdapter(backbone, head, forbidden_ids)
     if isinstance(backbone, TransformerBackbone):
         return TransformerAdapter(backbone, head)
     if isinstance(backbone, LSTMBackbone):
         return LSTMAdapter(backbone, head)
     raise TypeError(
         f"No decoding adapter for {type(backbone).__name__}. Expected an "
-        "LSTMBackbone or a TransformerBackbone."
+        "LSTMBackbone, a TransformerBackbone or a PretrainedCausalLM."
     )

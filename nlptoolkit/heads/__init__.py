@@ -2,6 +2,7 @@
 
 from nlptoolkit.heads.classification import ClassificationHead
 from nlptoolkit.heads.language_model import LanguageModelHead
+from nlptoolkit.heads.language_model import PresetLanguageModelHead
 from nlptoolkit.heads.seq2seq import LSTMSeq2SeqHead
 from nlptoolkit.heads.seq2seq import TransformerSeq2SeqHead
 
@@ -9,5 +10,6 @@ __all__ = [
     "ClassificationHead",
     "LSTMSeq2SeqHead",
     "LanguageModelHead",
+    "PresetLanguageModelHead",
     "TransformerSeq2SeqHead",
 ]

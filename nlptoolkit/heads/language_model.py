@@ -46,3 +46,34 @@ class LanguageModelHead(keras.layers.Layer):
         config = super().get_config()
         config.update({"vocabulary_size": self.vocabulary_size})
         return config
+
+
+@keras.saving.register_keras_serializable(package="nlptoolkit")
+class PresetLanguageModelHead(keras.layers.Layer):
+    """The logits a pretrained causal LM computes itself, as float32.
+
+    A keras-hub ``CausalLM`` has its own output embedding (GPT-2 ties it
+    to the input embedding), so ``backbones.PretrainedCausalLM`` returns
+    ``logits`` and this head, which has no weights, passes them on.
+
+    Example:
+    >>> import numpy as np
+    >>> import nlptoolkit
+    >>> head = nlptoolkit.heads.PresetLanguageModelHead()
+    >>> logits = head({"logits": np.ones((2, 5, 30), "float16")})
+    >>> tuple(logits.shape), str(logits.dtype)
+    ((2, 5, 30), 'float32')
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, features):
+        return self.logits(features["logits"])
+
+    def logits(self, logits):
+        return keras.ops.cast(logits, "float32")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape["logits"]

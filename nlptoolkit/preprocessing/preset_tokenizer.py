@@ -1,14 +1,19 @@
 """The tokenizer of a pretrained model, behind nlptoolkit's tokenizer API.
 
 A pretrained backbone comes with its own vocabulary and packing (BERT's
-``[CLS] ... [SEP]``, RoBERTa's ``<s> ... </s>``): nothing is trained.
-:class:`PresetTokenizer` wraps keras-hub's ``TextClassifierPreprocessor``
-for the preset and offers what the tasks call on a trained
-:class:`~nlptoolkit.preprocessing.Tokenizer`: ``tokenize(texts,
-sequence_length)`` (dense ids, padded with the preset's own pad id,
-truncated, never an error) and ``tokenize_ragged``. Special ids come from
-the preset's tokenizer, never assumed to be 0. It is a Keras layer, so
-the vocabulary travels inside the task's ``.keras`` file as an asset.
+``[CLS] ... [SEP]``, RoBERTa's ``<s> ... </s>``, GPT-2's
+``<|endoftext|>``): nothing is trained. :class:`PresetTokenizer` wraps
+the keras-hub preprocessor of the preset (a ``TextClassifierPreprocessor``
+for classifiers, a ``CausalLMPreprocessor`` for generators) and offers
+what the tasks call on a trained :class:`~nlptoolkit.preprocessing.Tokenizer`:
+``tokenize(texts, sequence_length)`` (dense ids, padded with the preset's
+own pad id, truncated, never an error), ``tokenize_ragged``,
+``detokenize`` and ``detokenize_tensor``. Special ids (``pad_token_id``,
+``start_token_id``, ``end_token_id``, ``special_token_ids``) come from the
+preset's tokenizer, never assumed to be 0: GPT-2's tokenizer has no pad
+token (keras-hub reports 0, which is ``"!"``, a real token) and one
+special token, ``<|endoftext|>``, its start and end. It is a Keras layer,
+so the vocabulary travels inside the task's ``.keras`` file as an asset.
 """
 
 import keras
@@ -23,7 +28,8 @@ class PresetTokenizer(keras.layers.Layer):
     tokenizer.
 
     Args:
-        preprocessor: a keras-hub ``TextClassifierPreprocessor``.
+        preprocessor: a keras-hub ``TextClassifierPreprocessor`` or
+            ``CausalLMPreprocessor``.
         sequence_length: the default packed length (special tokens
             included).
 
@@ -64,6 +70,34 @@ class PresetTokenizer(keras.layers.Layer):
         except (KeyError, ValueError):
             return None
 
+    def _special(self, *names):
+        """The first of the hub tokenizer's ``names`` ids that is set."""
+        for name in names:
+            value = getattr(self.hub_tokenizer, name, None)
+            if value is not None:
+                return int(value)
+        return None
+
+    @property
+    def start_token_id(self):
+        """The id packed first (``[CLS]``, ``<s>``, ``<|endoftext|>``), or
+        None where the preset packs none."""
+        return self._special("cls_token_id", "start_token_id")
+
+    @property
+    def end_token_id(self):
+        """The id packed last (``[SEP]``, ``</s>``, ``<|endoftext|>``), or
+        None where the preset packs none."""
+        return self._special("sep_token_id", "end_token_id")
+
+    @property
+    def special_token_ids(self):
+        """The ids of the preset's special tokens (sorted): what
+        ``detokenize`` drops. GPT-2's: ``<|endoftext|>`` alone (its
+        reported pad id, 0, is a real token and not among them)."""
+        ids = getattr(self.hub_tokenizer, "special_token_ids", None) or []
+        return sorted({int(i) for i in ids})
+
     @property
     def vocabulary_size(self):
         return int(self.hub_tokenizer.vocabulary_size())
@@ -95,10 +129,14 @@ class PresetTokenizer(keras.layers.Layer):
             packed = self.preprocessor(texts)
         finally:
             self.preprocessor.sequence_length = self.sequence_length
+        if isinstance(packed, tuple):  # A CausalLMPreprocessor's (x, y, w).
+            packed = packed[0]
         return tf.cast(packed["token_ids"], "int32")
 
-    def tokenize_ragged(self, texts):
-        """Unpadded, untruncated packed ids (special tokens included)."""
+    def tokenize_ragged(self, texts, special_tokens=True):
+        """Unpadded, untruncated ids: packed (``start_token_id`` first and
+        ``end_token_id`` last, where the preset has them) or, with
+        ``special_tokens=False``, the text's own tokens alone."""
         import tensorflow as tf
 
         if not isinstance(texts, tf.Tensor):
@@ -108,16 +146,10 @@ class PresetTokenizer(keras.layers.Layer):
             ids = tf.ragged.constant(ids, dtype="int32", ragged_rank=1)
         elif not isinstance(ids, tf.RaggedTensor):
             ids = tf.RaggedTensor.from_tensor(ids)
-        specials = [
-            getattr(self.hub_tokenizer, name, None)
-            for name in ("cls_token_id", "start_token_id")
-        ]
-        start = next((s for s in specials if s is not None), None)
-        ends = [
-            getattr(self.hub_tokenizer, name, None)
-            for name in ("sep_token_id", "end_token_id")
-        ]
-        end = next((e for e in ends if e is not None), None)
+        ids = tf.cast(ids, "int32")
+        if not special_tokens:
+            return ids
+        start, end = self.start_token_id, self.end_token_id
         rows = ids.nrows()
         parts = []
         if start is not None:
@@ -126,6 +158,69 @@ class PresetTokenizer(keras.layers.Layer):
         if end is not None:
             parts.append(tf.fill([rows, 1], tf.cast(end, ids.dtype)))
         return tf.concat(parts, axis=1)
+
+    def detokenize(self, ids):
+        """Token ids (a batch of rows, ragged or not) -> list of str.
+
+        The special tokens (``special_token_ids``) and ids outside the
+        vocabulary are dropped; nothing else is (a caller cuts a row at
+        its stop token first). Bytes that do not decode (a byte-level
+        BPE token cut mid-character) become U+FFFD.
+        """
+        import tensorflow as tf
+
+        if hasattr(ids, "to_list"):
+            ids = ids.to_list()
+        elif not isinstance(ids, (list, tuple)):
+            ids = np.asarray(keras.ops.convert_to_numpy(ids))
+            ids = ids[None, :] if ids.ndim == 1 else ids
+        drop = set(self.special_token_ids)
+        size = self.vocabulary_size
+        rows = [
+            [int(t) for t in row if int(t) not in drop and 0 <= int(t) < size]
+            for row in ids
+        ]
+        if not rows:
+            return []
+        ragged = tf.ragged.constant(rows, dtype="int32", ragged_rank=1)
+        texts = self.hub_tokenizer.detokenize(ragged)
+        texts = np.asarray(keras.ops.convert_to_numpy(texts)).reshape(-1)
+        return [
+            t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
+            for t in texts.tolist()
+        ]
+
+    def detokenize_tensor(self, ids, mask=None, stop_token_ids=None):
+        """:meth:`detokenize` with TensorFlow ops, for traced functions.
+
+        ``ids`` is an int tensor ``(batch, length)``; ``mask`` (bool,
+        same shape, optional) marks the positions to read. Each row stops
+        at its first ``stop_token_ids`` (default: ``end_token_id``) among
+        them; the special tokens are dropped. Returns a ``tf.string``
+        tensor ``(batch,)``.
+        """
+        import tensorflow as tf
+
+        ids = tf.cast(tf.convert_to_tensor(ids), tf.int32)
+        if mask is None:
+            mask = tf.ones_like(ids, dtype=tf.bool)
+        mask = tf.cast(mask, tf.bool)
+        if stop_token_ids is None:
+            end = self.end_token_id
+            stop_token_ids = () if end is None else (end,)
+        stops = tf.zeros_like(ids, dtype=tf.bool)
+        for token_id in stop_token_ids:
+            stops = tf.logical_or(stops, tf.equal(ids, int(token_id)))
+        stops = tf.cast(tf.logical_and(stops, mask), tf.int32)
+        before_stop = tf.equal(tf.cumsum(stops, axis=1), 0)
+        known = tf.logical_and(
+            tf.greater_equal(ids, 0), tf.less(ids, self.vocabulary_size)
+        )
+        for token_id in self.special_token_ids:
+            known = tf.logical_and(known, tf.not_equal(ids, token_id))
+        keep = tf.logical_and(tf.logical_and(mask, before_stop), known)
+        texts = self.hub_tokenizer.detokenize(tf.ragged.boolean_mask(ids, keep))
+        return tf.reshape(texts, [-1])
 
     def token_counts(self, texts):
         """Packed length of each text before truncation (numpy ints)."""

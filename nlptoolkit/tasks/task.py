@@ -47,6 +47,12 @@ def restoring():
         _RESTORING.reset(token)
 
 
+def restoring_now():
+    """Whether a Task is being rebuilt by ``nlptoolkit.load`` (within
+    :func:`restoring`): a pretrained handle is then not resolved."""
+    return _RESTORING.get()
+
+
 # Constructor arguments every task accepts (keras-hub spellings).
 BACKBONE_ARGUMENTS = (
     "vocabulary_size",
@@ -278,7 +284,7 @@ class Task:
         }
         self._check_params()
         self._preset_info = None
-        if self.pretrained and not _RESTORING.get():
+        if self.pretrained and not restoring_now():
             _ = self.preset_info  # Resolves the handle now: fail early.
         self.model = None
         self.history = None

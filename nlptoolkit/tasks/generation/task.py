@@ -27,6 +27,7 @@ from nlptoolkit.preprocessing import as_texts
 from nlptoolkit.preprocessing import check_texts
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
+from nlptoolkit.tasks.task import restoring_now
 from nlptoolkit.tasks.task import set_seed
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,25 @@ class TextGenerator(Task):
     1e-3; the LSTM has 1 layer of 256 units (the same parameter count)
     and learns at 5e-3. Any of them can be given.
 
+    ``backbone`` may also be a pretrained causal LM to fine-tune: a
+    keras-hub preset name (``"gpt2_base_en"``), a ``kaggle://`` or
+    ``hf://`` handle, or a local keras-hub preset or Hugging Face folder
+    of an architecture in ``backbones.preset.CAUSAL_ARCHITECTURES``
+    (GPT-2, Llama, Mistral, Gemma, Qwen, ...). Its tokenizer comes with
+    it (each text is framed by its start and end tokens; GPT-2's are both
+    ``<|endoftext|>``, which also ends generation), and so do its sizes:
+    of the arguments only ``sequence_length`` (the training window, at
+    most the model's positions; generation uses all of them and slides
+    past them), ``stride`` and ``learning_rate`` (default 5e-5, AdamW
+    with warm-up and cosine decay, as for pretrained classifiers) apply;
+    the others are refused. ``evaluate`` then also gives
+    ``word_perplexity``. There is no ``freeze_backbone``: the
+    pretrained model's own output embedding is its language-model head,
+    so nothing would be left to train. ``nlptoolkit.load`` needs no
+    preset folder: the ``.keras`` file holds the model and its
+    tokenizer, and ``model.task_config["pretrained"]`` the handle and
+    the sha256 of the weights it started from.
+
     Example:
     >>> import nlptoolkit
     >>> gen = nlptoolkit.TextGenerator(
@@ -107,18 +127,84 @@ class TextGenerator(Task):
     # (1e-2: 1.73, 2e-2: 1.86). Its 4-epoch recipe reaches 1.61, the
     # Transformer's 1.66 (BENCHMARKS.md).
     backbone_defaults = {
-        "lstm": {"hidden_dim": 256, "num_layers": 1, "learning_rate": 5e-3}
+        "lstm": {"hidden_dim": 256, "num_layers": 1, "learning_rate": 5e-3},
+        # Fine-tuning: AdamW, warm-up + cosine (as pretrained classifiers).
+        "pretrained": {"learning_rate": 5e-5},
     }
     param_choices = {"tokenizer": ("char", "word", "wordpiece")}
+    supports_pretrained = True
+    pretrained_arguments = ("sequence_length", "stride", "learning_rate")
+    # Tokens new lines get when the CLI's samples come from a pretrained
+    # model (its context may be 1,024 tokens or more).
+    pretrained_sample_length = 100
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
-        if self.params["tokenizer"] not in ("char", "word", "wordpiece"):
+        if self.pretrained:
+            from nlptoolkit.backbones.preset import check_architecture
+
+            if not restoring_now():
+                check_architecture(self.preset_info, "causal")
+        elif self.params["tokenizer"] not in ("char", "word", "wordpiece"):
             raise ValueError(
                 "`tokenizer` must be 'char', 'word' or 'wordpiece'. "
                 f"Received: tokenizer={self.params['tokenizer']!r}."
             )
         self._decoder = None
+
+    @property
+    def tokenizer_level(self):
+        """``"char"``, ``"word"``, ``"wordpiece"`` or, for a pretrained
+        backbone, ``"preset"`` (its own tokenizer)."""
+        return "preset" if self.pretrained else self.params["tokenizer"]
+
+    @property
+    def special_ids(self):
+        """``(start, end, pad)``: the id each text starts with, the one
+        that ends it (and generation), and the tokenizer's pad id. The
+        preset's own ids for a pretrained backbone (a missing start token
+        falls back to the end token, as GPT-2's ``<|endoftext|>`` is
+        both; GPT-2 has no pad token, and keras-hub reports 0, the real
+        token ``"!"``), else ``[BOS]``, ``[EOS]``, ``[PAD]``. The pad id
+        only fills: inputs past the end of the data (whose targets are
+        ``ignore_id``) and columns the decoder writes before it reads
+        them (``_filler``)."""
+        if not self.pretrained:
+            return BOS_ID, EOS_ID, PAD_ID
+        tokenizer = self.tokenizer
+        end = tokenizer.end_token_id
+        start = tokenizer.start_token_id
+        start = end if start is None else start
+        if start is None:
+            raise ValueError(
+                f"The tokenizer of {self.backbone_label!r} has neither a "
+                "start nor an end token, which a text generator needs to "
+                "frame texts and stop. Use a causal LM preset whose "
+                "tokenizer defines `end_token_id`."
+            )
+        return start, end, tokenizer.pad_token_id
+
+    def _filler(self, stop_ids):
+        """The id that fills the columns still to be generated: the pad
+        id unless it is a stop id (the decode loops stop once every row
+        holds a stop id past its prompt), else the lowest id that is
+        none of them."""
+        pad = self.special_ids[2]
+        if pad not in stop_ids:
+            return pad
+        return min(set(range(len(stop_ids) + 1)) - set(stop_ids))
+
+    @property
+    def ignore_id(self):
+        """The target id the loss ignores: ``[PAD]`` (0) from scratch,
+        -1 for a pretrained backbone (every id of its vocabulary is a
+        real token to learn)."""
+        return -1 if self.pretrained else PAD_ID
+
+    def _separator(self):
+        """What joins a prompt and its continuation (byte-level and
+        char tokens carry their own spaces)."""
+        return "" if self.tokenizer_level in ("char", "preset") else " "
 
     # ------------------------------------------------------------ build
     def _vocabulary_size(self):
@@ -127,7 +213,57 @@ class TextGenerator(Task):
             return size
         return 512 if self.params["tokenizer"] == "char" else 8000
 
+    def _build_pretrained(self):
+        """Backbone, head and tokenizer from the preset, compiled with
+        AdamW (warm-up + cosine, re-armed by every ``fit``)."""
+        from nlptoolkit import training
+        from nlptoolkit.backbones import PretrainedCausalLM
+        from nlptoolkit.backbones.preset import load_hub_preprocessor
+        from nlptoolkit.heads import PresetLanguageModelHead
+        from nlptoolkit.preprocessing import PresetTokenizer
+        from nlptoolkit.tasks.scale import resolve_precision
+
+        info = self.preset_info
+        backbone = PretrainedCausalLM.from_preset(
+            info, dtype=resolve_precision(self.mixed_precision)
+        )
+        length = self.params["sequence_length"]
+        limit = backbone.max_sequence_length
+        if limit is not None and length > limit:
+            raise ValueError(
+                f"{type(self).__name__}: `sequence_length` (the training "
+                "window) is above the pretrained model's maximum. "
+                f"Received: sequence_length={length}; "
+                f"{self.backbone_label} holds at most {limit} positions. "
+                f"Pass sequence_length<={limit}."
+            )
+        preprocessor = load_hub_preprocessor(
+            info, kind="CausalLMPreprocessor", sequence_length=length
+        )
+        tokenizer = PresetTokenizer(preprocessor, sequence_length=length)
+        config = self._task_config()
+        config["sequence_length"] = length
+        config["pretrained"] = info.manifest()
+        model = TaskModel(
+            backbone, PresetLanguageModelHead(), tokenizer, task_config=config
+        )
+        settings = {
+            "optimizer": "adamw",
+            "learning_rate": float(self.params["learning_rate"]),
+            "schedule": "cosine",
+        }
+        model.compile(
+            optimizer=training.make_optimizer(**settings),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=self.ignore_id
+            ),
+        )
+        model.task_config["training"] = settings
+        return model
+
     def _build_model(self, texts):
+        if self.pretrained:
+            return self._build_pretrained()
         p = self.params
         tokenizer = Tokenizer(
             level=p["tokenizer"], vocabulary_size=self._vocabulary_size()
@@ -168,26 +304,77 @@ class TextGenerator(Task):
         self._decoder = None
 
     # ------------------------------------------------------------ data
-    def _stream(self, texts):
-        """All texts as one id stream, each framed by [BOS] ... [EOS]."""
+    def _token_rows(self, texts):
+        """Each text's own token ids (no special tokens), as lists."""
         tokenizer = self.tokenizer
-        pieces = []
+        rows = []
         for start in range(0, len(texts), 1024):
-            ragged = tokenizer.tokenize_ragged(texts[start : start + 1024])
-            for row in ragged.to_list():
-                pieces.append(np.asarray([BOS_ID, *row, EOS_ID], "int32"))
+            batch = texts[start : start + 1024]
+            if self.pretrained:
+                ragged = tokenizer.tokenize_ragged(batch, special_tokens=False)
+            else:
+                ragged = tokenizer.tokenize_ragged(batch)
+            rows.extend(ragged.to_list())
+        return rows
+
+    def _stream(self, texts):
+        """All texts as one id stream, each framed by its start and end
+        ids (``special_ids``); where they are one id (GPT-2's
+        ``<|endoftext|>``), consecutive texts share it."""
+        bos, eos, _ = self.special_ids
+        pieces = []
+        for row in self._token_rows(texts):
+            if not (pieces and bos == eos):
+                pieces.append(np.asarray([bos], "int32"))
+            pieces.append(np.asarray([*row, eos], "int32"))
         return np.concatenate(pieces)
 
     def windows(self, texts, stride=None):
-        """``(inputs, targets)`` windows of ``sequence_length`` tokens."""
+        """``(inputs, targets)`` windows of ``sequence_length`` tokens;
+        a stream too short for one window is filled with the pad id
+        (``special_ids``), its targets with ``ignore_id``."""
         length = self.params["sequence_length"]
         stride = stride or self.params["stride"] or length
         stream = self._stream(texts)
         if len(stream) < length + 1:
-            stream = np.pad(stream, (0, length + 1 - len(stream)))
+            stream = np.pad(
+                stream,
+                (0, length + 1 - len(stream)),
+                constant_values=self.ignore_id,
+            )
         view = np.lib.stride_tricks.sliding_window_view(stream, length + 1)
         view = view[::stride]
-        return view[:, :-1].copy(), view[:, 1:].copy()
+        inputs, targets = view[:, :-1].copy(), view[:, 1:].copy()
+        inputs[inputs == self.ignore_id] = self.special_ids[2]
+        return inputs, targets
+
+    def word_metrics(self, texts, loss):
+        """``words``, ``tokens_per_word`` and ``word_perplexity``:
+        perplexity per whitespace-separated word, one end of line counted
+        per non-blank line, as PTB figures and the word n-gram baseline
+        count them: ``exp(loss * tokens_per_word)``, where the tokens
+        are the targets of the framed stream (``_stream``) and ``loss``
+        the mean loss per token over them.
+
+        Tokenizers split words differently (the word tokenizer splits
+        punctuation off, byte-level BPE splits rare words into pieces),
+        so perplexity per token is not comparable across them; per word
+        it is.
+        """
+        texts = _as_corpus(texts)
+        words = sum(
+            len(line.split()) + 1
+            for text in texts
+            for line in text.splitlines()
+            if line.split()
+        )
+        targets = len(self._stream(texts)) - 1
+        tokens_per_word = targets / max(words, 1)
+        return {
+            "words": words,
+            "tokens_per_word": tokens_per_word,
+            "word_perplexity": perplexity(loss * tokens_per_word),
+        }
 
     # ------------------------------------------------------------ verbs
     def fit(
@@ -247,7 +434,9 @@ class TextGenerator(Task):
 
     def evaluate(self, texts, batch_size=64):
         """``loss`` (nats/token), ``perplexity`` and, for the char
-        tokenizer, ``bits_per_char``, over non-overlapping windows."""
+        tokenizer, ``bits_per_char``, over non-overlapping windows; for a
+        pretrained backbone also ``word_perplexity`` (``word_metrics``:
+        its tokens are byte-level pieces)."""
         texts = _as_corpus(texts)
         check_positive_int("batch_size", batch_size)
         model = self._require_model()
@@ -256,17 +445,20 @@ class TextGenerator(Task):
         result = {
             "loss": loss,
             "perplexity": perplexity(loss),
-            "tokens": int(np.count_nonzero(y)),
+            "tokens": int(np.count_nonzero(y != self.ignore_id)),
         }
-        if self.params["tokenizer"] == "char":
+        if self.tokenizer_level == "char":
             result["bits_per_char"] = bits_per_token(loss)
+        if self.pretrained:
+            result.update(self.word_metrics(texts, loss))
         return result
 
     def predict(self, texts, batch_size=64, callbacks=None, verbose=0):
         """Next-token logits for every position: ``(batch, length, vocab)``
         where ``length`` is 1 ([BOS]) + the longest text's tokens (the
-        Transformer keeps each text's last ``sequence_length`` tokens).
-        Empty texts give the logits after [BOS] alone."""
+        Transformer keeps each text's last ``sequence_length`` tokens; a
+        pretrained model its last ``max_sequence_length``). Empty texts
+        give the logits after [BOS] (a preset's start token) alone."""
         texts = as_texts(texts)
         check_positive_int("batch_size", batch_size)
         model = self._require_model()
@@ -276,17 +468,31 @@ class TextGenerator(Task):
         )
 
     # --------------------------------------------------------- generate
+    def _adapter(self):
+        """The decoding adapter of the model (a pretrained one never
+        emits its tokenizer's special ids other than the end token)."""
+        model = self._require_model()
+        forbidden = None
+        if self.pretrained:
+            end = self.special_ids[1]
+            forbidden = [
+                i for i in self.tokenizer.special_token_ids if i != end
+            ]
+        return adapter_for(model.backbone, model.head, forbidden)
+
     @property
     def decoder(self):
-        model = self._require_model()
         if self._decoder is None:
-            self._decoder = Decoder(adapter_for(model.backbone, model.head))
+            self._decoder = Decoder(self._adapter())
         return self._decoder
 
-    def _encode_prompts(self, prompts, max_length):
-        """Prompts -> (ids, prompt lengths); BOS first, right padded."""
-        rows = self.tokenizer.tokenize_ragged(prompts).to_list()
-        rows = [[BOS_ID, *row] for row in rows]
+    def _encode_prompts(self, prompts, max_length, stop_ids=None):
+        """Prompts -> (ids, prompt lengths); the start id first, right
+        padded with ``_filler(stop_ids)`` (default stop: the end id),
+        which the loop overwrites before it reads it."""
+        bos, eos, _ = self.special_ids
+        pad = self._filler([eos] if stop_ids is None else stop_ids)
+        rows = [[bos, *row] for row in self._token_rows(prompts)]
         context = self.decoder.adapter.max_positions
         if context is not None and any(len(row) > context for row in rows):
             # The model never sees more: the window's first step reads at
@@ -300,7 +506,7 @@ class TextGenerator(Task):
             rows = [row[-context:] for row in rows]
         lengths = np.array([len(row) for row in rows])
         total = int(lengths.max()) + max_length
-        ids = np.zeros((len(rows), total), dtype="int32")
+        ids = np.full((len(rows), total), pad, dtype="int32")
         for i, row in enumerate(rows):
             ids[i, : len(row)] = row
         return ids, lengths
@@ -402,17 +608,11 @@ class TextGenerator(Task):
         )
         check_decode(decode, sampler)
         check_chunk_size(chunk_size, decode)
-        ids, lengths = self._encode_prompts(prompts, max_length)
-        mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
-        stop_ids = [EOS_ID]
+        stop_ids = [self.special_ids[1]]
         if stop_token is not None:
-            stop_id = self.tokenizer.token_to_id(stop_token)
-            if stop_id < 4:
-                raise ValueError(
-                    f"`stop_token` {stop_token!r} is not in the vocabulary. "
-                    "Pass a single token the tokenizer knows, e.g. '\\n'."
-                )
-            stop_ids.append(stop_id)
+            stop_ids.append(self._stop_id(stop_token))
+        ids, lengths = self._encode_prompts(prompts, max_length, stop_ids)
+        mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
         stream = None
         if on_token is not None:
 
@@ -437,11 +637,30 @@ class TextGenerator(Task):
         )
         return self._texts(prompts, output, lengths, stop_ids, max_length)
 
+    def _stop_id(self, stop_token):
+        """The id of ``stop_token``; an error unless it is one token."""
+        if self.pretrained:
+            row = self._token_rows([stop_token])[0]
+            if len(row) == 1:
+                return row[0]
+            raise ValueError(
+                f"`stop_token` {stop_token!r} is {len(row)} tokens for the "
+                f"tokenizer of {self.backbone_label!r}, not one. Pass a "
+                "single token it knows (e.g. '\\n' or '.')."
+            )
+        stop_id = self.tokenizer.token_to_id(stop_token)
+        if stop_id < 4:
+            raise ValueError(
+                f"`stop_token` {stop_token!r} is not in the vocabulary. "
+                "Pass a single token the tokenizer knows, e.g. '\\n'."
+            )
+        return stop_id
+
     def _serving_function(self, max_length):
         import tensorflow as tf
 
         model = self._require_model()
-        decoder = Decoder(adapter_for(model.backbone, model.head))
+        decoder = Decoder(self._adapter())
         context = decoder.adapter.max_positions
         if max_length is None:
             max_length = 100 if context is None else max(1, context // 2)
@@ -456,16 +675,21 @@ class TextGenerator(Task):
             )
         tokenizer = model.tokenizer
         sampler = make_sampler("greedy")
-        separator = "" if self.params["tokenizer"] == "char" else " "
+        separator = self._separator()
+        bos_id, eos_id, _ = self.special_ids
+        pad_id = self._filler([eos_id])
 
         def serve(prompts):
-            rows = tokenizer.tokenize_ragged(prompts)
-            bos = tf.fill([rows.nrows(), 1], tf.constant(BOS_ID, tf.int32))
-            rows = tf.concat([bos, rows], axis=1)
+            if self.pretrained:
+                rows = tokenizer.tokenize_ragged(prompts, special_tokens=False)
+            else:
+                rows = tokenizer.tokenize_ragged(prompts)
+            bos = tf.fill([rows.nrows(), 1], tf.constant(bos_id, tf.int32))
+            rows = tf.concat([bos, tf.cast(rows, tf.int32)], axis=1)
             if context is not None:
                 rows = rows[:, -context:]
             lengths = tf.cast(rows.row_lengths(), tf.int32)
-            ids = rows.to_tensor(default_value=PAD_ID)
+            ids = rows.to_tensor(default_value=pad_id)
             ids = tf.pad(ids, [[0, 0], [0, max_length]])
             positions = tf.range(tf.shape(ids)[1])[None, :]
             prompt_mask = positions < lengths[:, None]
@@ -476,7 +700,7 @@ class TextGenerator(Task):
                     tf.reduce_min(lengths),
                     prompt_mask,
                     sampler,
-                    stop_token_ids=(EOS_ID,),
+                    stop_token_ids=(eos_id,),
                     windowed=windowed,
                 )
 
@@ -510,14 +734,18 @@ class TextGenerator(Task):
         """Each prompt plus at most ``max_length`` new tokens (rows with a
         shorter prompt were decoded further to fill the batch)."""
         texts = []
-        separator = "" if self.params["tokenizer"] == "char" else " "
+        separator = self._separator()
+        eos = self.special_ids[1]
         for prompt, row, length in zip(prompts, output, lengths, strict=True):
             new = row[length : length + max_length].tolist()
             for position, token in enumerate(new):
                 if token in stop_ids:
-                    new = new[: position + (token != EOS_ID)]
+                    new = new[: position + (token != eos)]
                     break
-            text = self.tokenizer.detokenize([new + [EOS_ID]])[0]
+            if self.pretrained:
+                text = self.tokenizer.detokenize([new])[0]
+            else:
+                text = self.tokenizer.detokenize([new + [EOS_ID]])[0]
             texts.append(prompt + (separator if prompt and text else "") + text)
         return texts
 
