@@ -150,8 +150,10 @@ def test_sizes_and_freeze_rules(hub_folder):
         clf.fit(["good", "bad"] * 4, [1, 0] * 4, epochs=1, verbose=0)
 
 
-def test_only_classifiers_take_pretrained_backbones(hub_folder):
-    with pytest.raises(ValueError, match="Unknown backbone"):
+def test_a_generator_refuses_an_encoder_preset(hub_folder):
+    with pytest.raises(
+        ValueError, match="Unsupported architecture for a text generator"
+    ):
         nlptoolkit.TextGenerator(hub_folder)
 
 

@@ -1,6 +1,10 @@
 """``python -m nlptoolkit.tasks.generation [train|evaluate|generate] ...``
 
 With no subcommand, trains a char-level Transformer on Tiny Shakespeare.
+``train --backbone HANDLE_OR_DIR`` fine-tunes a pretrained causal LM (a
+keras-hub preset name, ``hf://`` handle, or a local keras-hub preset or
+Hugging Face folder) with its own tokenizer; of the size options only
+``--sequence-length`` (the training window) applies.
 """
 
 import logging
@@ -50,8 +54,9 @@ def build_parser():
     train.add_argument("--text-column", default="text")
     train.add_argument(
         "--tokenizer",
-        default="char",
-        help="char | word | wordpiece (default char)",
+        default=None,
+        help="char | word | wordpiece (default char; a pretrained "
+        "--backbone brings its own)",
     )
     train.add_argument("--sequence-length", type=cli.positive_int, default=64)
     train.add_argument(
@@ -162,10 +167,10 @@ def train_command(args):
     train = _corpus(args, "train")
     split = "validation" if not args.test_file else "test"
     validation = _corpus(args, split)
-    kwargs = {
-        "tokenizer": args.tokenizer,
-        "sequence_length": args.sequence_length,
-    }
+    pretrained = nlptoolkit.backbones.is_pretrained(args.backbone)
+    kwargs = {"sequence_length": args.sequence_length}
+    if args.tokenizer or not pretrained:
+        kwargs["tokenizer"] = args.tokenizer or "char"
     if args.hidden_dim:
         kwargs["hidden_dim"] = args.hidden_dim
     if args.num_layers:
@@ -186,9 +191,10 @@ def train_command(args):
         checkpoint_dir=args.checkpoint_dir,
     )
     metrics = generator.evaluate(validation)
-    if args.tokenizer != "char":
-        metrics.update(_per_word(generator, validation, metrics["loss"]))
-    level = "char" if args.tokenizer == "char" else "word"
+    tokenizer_level = generator.tokenizer_level
+    if tokenizer_level not in ("char", "preset"):  # A preset's has them.
+        metrics.update(generator.word_metrics(validation, metrics["loss"]))
+    level = "char" if tokenizer_level == "char" else "word"
     order = args.ngram_order or (7 if level == "char" else 3)
     start = time.perf_counter()
     ngram = NGramLanguageModel(order=order, level=level).fit(train)
@@ -205,7 +211,8 @@ def train_command(args):
             if not args.train_file
             else os.path.basename(args.train_file),
             "backbone": generator.backbone_name,
-            "tokenizer": args.tokenizer,
+            "pretrained": generator.model.task_config.get("pretrained"),
+            "tokenizer": tokenizer_level,
             "seed": args.seed,
             "parameters": generator.count_params,
             "recipe": cli.recipe_record(args),
@@ -219,6 +226,8 @@ def train_command(args):
     )
     context = generator.decoder.adapter.max_positions
     sample_length = 200 if context is None else max(1, context - 16)
+    if generator.pretrained:
+        sample_length = min(sample_length, generator.pretrained_sample_length)
     samples = generator.generate(
         sample_prompts(None if args.train_file else args.dataset, validation),
         max_length=sample_length,
@@ -226,7 +235,7 @@ def train_command(args):
         seed=args.seed,
     )
     output = args.output or os.path.join(
-        "runs", f"generation-{args.dataset}-{generator.backbone_name}"
+        "runs", f"generation-{args.dataset}-{generator.backbone_label}"
     )
     with cli.atomic_output_dir(
         output, strategy, args.overwrite, own=cli.own_folders(args)
@@ -267,39 +276,10 @@ def train_command(args):
                 f"{baseline['perplexity']:.2f}",
             ],
         )
-    print(f"\nvalidation, {generator.backbone_name} vs {metrics['baseline']}:")
+    print(f"\nvalidation, {generator.backbone_label} vs {metrics['baseline']}:")
     print(cli.format_table(rows, ["metric", "model", "n-gram"]))
     print(f"\n{samples[0]}\n\nwrote {output}/")
     return 0
-
-
-def _per_word(generator, texts, loss):
-    """``word_perplexity``: perplexity per whitespace-separated word, one
-    end of line counted per non-blank line, as PTB figures and the word
-    n-gram baseline count them: ``exp(loss * tokens_per_word)``.
-
-    The word tokenizer splits punctuation off (PTB's ``<unk>`` is three
-    tokens) and frames every text with [BOS] ... [EOS], so perplexity per
-    model token is not comparable with per-word figures; the mean loss per
-    token over the evaluated windows, times the stream's tokens per word,
-    is the loss per word.
-    """
-    from nlptoolkit.metrics import perplexity
-
-    words = sum(
-        len(line.split()) + 1
-        for text in texts
-        for line in text.splitlines()
-        if line.split()
-    )
-    rows = generator.tokenizer.tokenize_ragged(texts).row_lengths()
-    targets = int(rows.numpy().sum()) + 2 * len(texts) - 1  # [BOS], [EOS]
-    tokens_per_word = targets / max(words, 1)
-    return {
-        "words": words,
-        "tokens_per_word": tokens_per_word,
-        "word_perplexity": perplexity(loss * tokens_per_word),
-    }
 
 
 def _load_generator(path):

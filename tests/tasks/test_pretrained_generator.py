@@ -1,0 +1,303 @@
+"""Fine-tuning pretrained causal LMs through TextGenerator: a tiny random
+GPT-2 saved with keras-hub's ``save_to_preset`` and the same written as a
+Hugging Face folder; the three decode paths, the cache against the
+uncached forward pass, the clock, save/load without the preset, export,
+special ids (GPT-2's id 0 is the real token "!", its one special token
+the last id), and every bad input."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from presets import GPT2_TEXTS
+from presets import write_hf_gpt2
+from presets import write_keras_hub_bert
+from presets import write_keras_hub_gpt2
+
+import nlptoolkit
+from nlptoolkit.callbacks import InferenceClock
+
+PROMPTS = ["the cat", "", "a dog ran on the"]
+END_ID = 63  # "<|endoftext|>", the tiny vocabulary's last id.
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gpt2")
+    return {
+        "keras_hub": write_keras_hub_gpt2(root / "hub"),
+        "huggingface": write_hf_gpt2(root / "hf"),
+    }
+
+
+def fine_tune(folder):
+    generator = nlptoolkit.TextGenerator(
+        folder, seed=0, sequence_length=16, learning_rate=1e-2
+    )
+    history = generator.fit(GPT2_TEXTS * 4, epochs=3, batch_size=4, verbose=0)
+    return generator, history.history["loss"]
+
+
+@pytest.fixture(scope="module")
+def tuned(folders):
+    return fine_tune(folders["keras_hub"])
+
+
+@pytest.mark.parametrize("source", ["keras_hub", "huggingface"])
+def test_fine_tune_decode_paths_and_load_without_the_preset(
+    source, folders, tuned, tmp_path
+):
+    folder = folders[source]
+    if source == "keras_hub":
+        generator, losses = tuned
+    else:
+        generator, losses = fine_tune(folder)
+    assert losses[-1] < losses[0] - 0.2
+    manifest = generator.model.task_config["pretrained"]
+    assert (manifest["source"], manifest["handle"]) == (source, folder)
+    assert len(manifest["weights_sha256"]) == 64
+    assert generator.model.task_config["training"]["optimizer"] == "adamw"
+    out = {
+        decode: generator.generate(PROMPTS, max_length=10, decode=decode)
+        for decode in ("fused", "stepwise", "uncached")
+    }
+    assert out["fused"] == out["stepwise"] == out["uncached"]
+    pairs = list(zip(out["fused"], PROMPTS, strict=True))
+    assert all(text.startswith(prompt) for text, prompt in pairs)
+    assert any(len(text) > len(prompt) for text, prompt in pairs)
+    assert not generator.decoder._jit_failed  # XLA compiled the loops.
+    path = tmp_path / "generator.keras"
+    generator.save(path)
+    moved = folder + "-moved"
+    os.rename(folder, moved)
+    try:
+        loaded = nlptoolkit.load(path)
+        for decode in ("fused", "stepwise", "uncached"):
+            assert (
+                loaded.generate(PROMPTS, max_length=10, decode=decode)
+                == out["fused"]
+            )
+        np.testing.assert_allclose(
+            loaded.predict(PROMPTS), generator.predict(PROMPTS), atol=1e-5
+        )
+        assert loaded.model.task_config["pretrained"] == manifest
+    finally:
+        os.rename(moved, folder)
+
+
+def test_cached_steps_equal_the_uncached_forward_pass(tuned):
+    """Prefill the prompt, then take every step from the cache: each
+    step's logits equal the full model's on the whole prefix (float32,
+    atol 1e-5)."""
+    generator, _ = tuned
+    adapter = generator.decoder.adapter
+    ids, lengths = generator._encode_prompts(["the dog sat on"], 8)
+    start = int(lengths[0])
+    ids[0, start:] = [5, 0, 17, END_ID - 1, 30, 0, 2, 9]
+    full = generator.model.predict(ids, verbose=0)
+    cache = adapter.prefill(ids[:, :start], ids.shape[1])
+    for index in range(start, ids.shape[1] + 1):
+        logits, _, cache = adapter.next(ids, cache, index)
+        np.testing.assert_allclose(
+            np.asarray(logits)[0], full[0, index - 1], atol=1e-5
+        )
+        np.testing.assert_allclose(
+            np.asarray(adapter.uncached_logits(ids[:, :index]))[0],
+            full[0, index - 1],
+            atol=1e-5,
+        )
+
+
+def test_clock_rows_and_streaming_on_the_stepwise_path(tuned):
+    generator, _ = tuned
+    clock = InferenceClock()
+    seen = []
+    generator.generate(
+        ["the cat", "a dog"],
+        max_length=6,
+        decode="stepwise",
+        callbacks=[clock],
+        on_token=lambda step, ids, texts: seen.append((step, len(texts))),
+    )
+    frame = clock.to_dataframe()
+    assert (frame["kind"] == "prefill").sum() == 1
+    steps = frame[frame["kind"] == "step"]
+    assert len(steps) == len(seen) - 1 >= 1
+    assert (steps["batch_size"] == 2).all()
+    assert steps["position"].tolist() == sorted(steps["position"])
+    assert clock.summary()["tokens_per_second"] > 0
+
+
+def test_past_the_model_positions_every_path_slides_alike(tuned):
+    """The tiny preset holds 64 positions: 70 new tokens slide the
+    context window, identically on the three paths."""
+    generator, _ = tuned
+    assert generator.decoder.adapter.max_positions == 64
+    assert generator.decoder.window is not None
+    out = [
+        generator.generate(
+            ["the cat"], max_length=70, decode=decode, jit_compile=False
+        )
+        for decode in ("fused", "stepwise", "uncached")
+    ]
+    assert out[0] == out[1] == out[2]
+
+
+def steered(generator, path, target):
+    """A copy of ``generator`` (through ``path``) whose every step
+    prefers ``target``: the final layer norm outputs one vector ``v``
+    (gamma 0, beta ``v``) and ``target``'s tied embedding is ``10 v``."""
+    generator.save(path)
+    copy = nlptoolkit.load(path)
+    hub = copy.model.backbone.hub_backbone
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=hub.hidden_dim).astype("float32")
+    hub.layer_norm.gamma.assign(np.zeros(hub.hidden_dim, "float32"))
+    hub.layer_norm.beta.assign(v)
+    table = np.asarray(hub.token_embedding.embeddings).copy()
+    table[target] = 10 * v
+    hub.token_embedding.embeddings.assign(table)
+    copy._decoder = None
+    return copy
+
+
+def test_special_ids_come_from_the_preset(tuned, tmp_path):
+    """Id 0 is GPT-2's "!", a real token: it is generated, learned from
+    and usable as a stop token; the end id (the last) ends generation."""
+    generator, _ = tuned
+    tokenizer = generator.tokenizer
+    assert tokenizer.vocabulary[0] == "!"
+    assert generator.special_ids == (END_ID, END_ID, 0)
+    assert generator.decoder.adapter.forbidden_ids == ()
+    # Windows learn from every real id, 0 included.
+    x, y = generator.windows(["!!! the cat!"])
+    assert 0 in y and -1 in y and (x != -1).all()
+    assert generator.evaluate(["!!! the cat!"])["tokens"] == int((y >= 0).sum())
+    bang = steered(generator, tmp_path / "bang.keras", 0)
+    for decode in ("fused", "stepwise", "uncached"):
+        assert bang.generate(["the cat", ""], max_length=4, decode=decode) == [
+            "the cat!!!!",
+            "!!!!",
+        ]
+    # "!" as the stop token: kept, and the filler is neither it nor the end.
+    assert bang.generate(["the cat"], max_length=4, stop_token="!") == [
+        "the cat!"
+    ]
+    assert bang._filler([END_ID, 0]) not in (END_ID, 0)
+    end = steered(generator, tmp_path / "end.keras", END_ID)
+    clock = InferenceClock()
+    for decode in ("fused", "stepwise", "uncached"):
+        assert end.generate(
+            ["the cat", ""], max_length=5, decode=decode, callbacks=[clock]
+        ) == ["the cat", ""]
+
+
+def test_export_serves_greedy_text(tuned, tmp_path):
+    import tensorflow as tf
+
+    generator, _ = tuned
+    path = generator.export(str(tmp_path / "1"), max_length=6)
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    texts = serve(prompts=tf.constant(PROMPTS))["text"].numpy()
+    assert [t.decode() for t in texts] == generator.generate(
+        PROMPTS, max_length=6
+    )
+
+
+def test_stop_token_and_evaluate_per_word(tuned):
+    generator, _ = tuned
+    with pytest.raises(ValueError, match="2 tokens"):
+        generator.generate(["the"], stop_token="zq")
+    metrics = generator.evaluate(GPT2_TEXTS)
+    assert metrics["perplexity"] == pytest.approx(np.exp(metrics["loss"]))
+    assert metrics["word_perplexity"] == pytest.approx(
+        np.exp(metrics["loss"] * metrics["tokens_per_word"])
+    )
+    assert metrics["tokens_per_word"] > 1
+
+
+def test_sizes_freezing_and_lengths_are_refused(folders):
+    folder = folders["keras_hub"]
+    with pytest.raises(ValueError, match=r"Received: \['hidden_dim'\]"):
+        nlptoolkit.TextGenerator(folder, hidden_dim=8)
+    with pytest.raises(ValueError, match=r"Received: \['tokenizer'\]"):
+        nlptoolkit.TextGenerator(folder, tokenizer="char")
+    with pytest.raises(TypeError, match="freeze_backbone"):
+        nlptoolkit.TextGenerator(folder, freeze_backbone=True)
+    generator = nlptoolkit.TextGenerator(folder, sequence_length=128)
+    with pytest.raises(ValueError, match="at most 64 positions"):
+        generator.fit(GPT2_TEXTS, epochs=1, verbose=0)
+
+
+def test_an_encoder_preset_is_the_wrong_family(tmp_path):
+    folder = write_keras_hub_bert(tmp_path / "bert")
+    with pytest.raises(
+        ValueError, match="Unsupported architecture for a text generator"
+    ) as error:
+        nlptoolkit.TextGenerator(folder)
+    assert "'BertBackbone'" in str(error.value)
+    assert "gpt2" in str(error.value)
+
+
+def test_offline_remote_handle_gives_one_clear_error(monkeypatch):
+    import keras_hub
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Max retries exceeded with url")
+
+    monkeypatch.setattr(keras_hub.models.CausalLM, "from_preset", offline)
+    generator = nlptoolkit.TextGenerator("hf://openai-community/gpt2")
+    with pytest.raises(
+        nlptoolkit.backbones.PresetUnavailableError, match="local folder"
+    ) as error:
+        generator.fit(GPT2_TEXTS, epochs=1, verbose=0)
+    assert "'hf://openai-community/gpt2'" in str(error.value)
+
+
+def test_cli_fine_tunes_a_preset_folder(folders, tmp_path, capsys):
+    import json
+
+    from helpers import run_cli_in_process
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(GPT2_TEXTS * 3) + "\n")
+    folder = str(tmp_path / "gpt2")
+    shutil.copytree(folders["keras_hub"], folder)
+    out = tmp_path / "run"
+    code, errors = run_cli_in_process(
+        "generation",
+        [
+            "train",
+            "--train-file",
+            str(corpus),
+            "--test-file",
+            str(corpus),
+            "--backbone",
+            folder,
+            "--sequence-length",
+            "16",
+            "--epochs",
+            "1",
+            "--output",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, errors
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["pretrained"]["architecture"] == "GPT2Backbone"
+    assert metrics["pretrained"]["weights_sha256"]
+    assert metrics["tokenizer"] == "preset"
+    assert metrics["word_perplexity"] > 0
+    assert "word" in metrics["baseline"]
+    loaded = nlptoolkit.load(out / "model.keras")
+    assert loaded.generate(["the cat"], max_length=3)[0].startswith("the cat")
+    code, errors = run_cli_in_process(
+        "generation",
+        ["train", "--train-file", str(corpus), "--test-file", str(corpus)]
+        + ["--backbone", folder, "--hidden-dim", "8"]
+        + ["--output", str(tmp_path / "no")],
+        capsys,
+    )
+    assert code == 2 and "hidden_dim" in errors[-1]
