@@ -3,8 +3,9 @@
 Every figure in `BENCHMARKS.md` comes from a JSON file written by a script
 in `benchmarks/`; nothing is typed by hand. A results file has the shape
 `{"benchmark": name, "rows": [...], "manifest": {...}, "command": "..."}`
-(optionally `"title"`, `"notes"`, `"definitions"`, `"plot"`). `clock` and
-`generation_speed` get their own layout; any other benchmark is rendered
+(optionally `"title"`, `"notes"`, `"definitions"`, `"plot"`). `clock`,
+`generation_speed` and `pretrained_generation` (among others) get their
+own layout; any other benchmark is rendered
 as one table of its rows. Files without a `"benchmark"` key are skipped,
 and a section is only rendered when its JSON exists.
 
@@ -30,6 +31,7 @@ ORDER = (
     "pretrained",
     "clock",
     "generation_speed",
+    "pretrained_generation",
     "overhead",
     "scaling",
 )
@@ -477,6 +479,44 @@ def render_generation_speed(payload, results_dir, output):
     return parts
 
 
+def render_pretrained_generation(payload, results_dir, output):
+    """`benchmarks/pretrained_generation.py`: the ratios to keras-hub's
+    `CausalLM.generate`, then every variant."""
+    return [
+        provenance(payload),
+        "### Ratio to keras-hub's CausalLM.generate (same preset, same ids)\n",
+        table(
+            payload.get("ratios") or [],
+            [
+                ("batch_size", "batch"),
+                ("keras_hub_tokens_per_second", "keras-hub tok/s"),
+                ("fused_tokens_per_second", "fused tok/s"),
+                ("stepwise_tokens_per_second", "stepwise tok/s"),
+                ("fused_over_keras_hub", "fused / keras-hub"),
+                ("stepwise_over_keras_hub", "stepwise / keras-hub"),
+                ("fused_ids_over_keras_hub", "fused (ids) / keras-hub"),
+                ("fused_over_keras_hub_xla", "fused / keras-hub with XLA"),
+                ("goal_fused_ge_1", "fused >= 1.0x"),
+            ],
+        ),
+        "### All variants\n",
+        table(
+            payload.get("rows") or [],
+            [
+                ("batch_size", "batch"),
+                ("variant", "variant"),
+                ("api", "call"),
+                ("first_call_s", "first call (s)"),
+                ("median_s", "median (s)"),
+                ("tokens_per_second", "tokens/s"),
+                ("vs_keras_hub", "vs keras-hub"),
+            ],
+        ),
+        notes(payload),
+        definitions(payload),
+    ]
+
+
 def render_generic(payload, results_dir, output):
     return [
         provenance(payload),
@@ -832,6 +872,7 @@ RENDERERS = {
     "quality": render_quality,
     "clock": render_clock,
     "generation_speed": render_generation_speed,
+    "pretrained_generation": render_pretrained_generation,
     "overhead": render_overhead,
     "scaling": render_scaling,
 }

@@ -1,7 +1,7 @@
 """Smoke test of `benchmarks/pretrained_generation.py` on a tiny GPT-2
 preset the test writes: every variant runs (one batch size: each
 compiles per shape), greedy text matches keras-hub's, and the ratios are
-recorded."""
+recorded; the renderer shows the ratio table."""
 
 import importlib.util
 import json
@@ -38,3 +38,7 @@ def test_every_variant_runs_and_matches_keras_hub(tmp_path):
         assert check["rows_reaching_the_end_token"] == 0
     assert [r["batch_size"] for r in payload["ratios"]] == [2]
     assert payload["ratios"][0]["fused_over_keras_hub"] > 0
+    render = load_script("render")
+    page = tmp_path / "BENCHMARKS.md"
+    render.main(["--results", str(output.parent), "--output", str(page)])
+    assert "Ratio to keras-hub's CausalLM.generate" in page.read_text()
