@@ -7,6 +7,7 @@ import importlib.util
 import json
 import pathlib
 
+import pytest
 from presets import write_keras_hub_gpt2
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
@@ -21,6 +22,7 @@ def load_script(name):
     return module
 
 
+@pytest.mark.slow  # About 100 s on the shared CPU: five compiled loops.
 def test_every_variant_runs_and_matches_keras_hub(tmp_path):
     folder = write_keras_hub_gpt2(tmp_path / "gpt2")
     output = tmp_path / "results" / "pretrained_generation.json"
