@@ -7,8 +7,8 @@ the last id), and every bad input.
 
 XLA compiles take seconds per shape on a 2-core CPU, so the default tests
 decode with ``jit_compile=False``; the slow ones cover XLA (the default),
-the Hugging Face folder end to end, the sliding window, export and the
-CLI."""
+the Hugging Face folder end to end, the sliding window, export, mixed
+precision under a strategy and the CLI."""
 
 import os
 import shutil
@@ -263,6 +263,25 @@ def test_stop_token_and_evaluate_per_word(tuned):
         np.exp(metrics["loss"] * metrics["tokens_per_word"])
     )
     assert metrics["tokens_per_word"] > 1
+
+
+@pytest.mark.slow  # A second model, built and trained under a strategy.
+def test_mixed_precision_and_strategy(folders):
+    import tensorflow as tf
+
+    generator = nlptoolkit.TextGenerator(
+        folders["keras_hub"],
+        seed=0,
+        sequence_length=16,
+        mixed_precision=True,
+        strategy=tf.distribute.OneDeviceStrategy("/cpu:0"),
+    )
+    history = generator.fit(GPT2_TEXTS, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert generator.model.backbone.causal_lm.compute_dtype == "bfloat16"
+    assert generator.predict(["the cat"]).dtype == np.float32
+    text = generator.generate(["the cat"], max_length=4, jit_compile=False)
+    assert text[0].startswith("the cat")
 
 
 def test_sizes_freezing_and_lengths_are_refused(folders):
