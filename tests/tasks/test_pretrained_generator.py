@@ -286,6 +286,17 @@ def test_mixed_precision_and_strategy(folders):
 
 def test_sizes_freezing_and_lengths_are_refused(folders):
     folder = folders["keras_hub"]
+    config = nlptoolkit.TextGenerator(folder, seed=3).get_config()
+    assert config == {
+        "backbone": folder,
+        "seed": 3,
+        "mixed_precision": False,
+        "sequence_length": 64,
+        "stride": None,
+        "learning_rate": 5e-5,
+    }
+    again = nlptoolkit.TextGenerator.from_config(config)
+    assert again.get_config() == config
     with pytest.raises(ValueError, match=r"Received: \['hidden_dim'\]"):
         nlptoolkit.TextGenerator(folder, hidden_dim=8)
     with pytest.raises(ValueError, match=r"Received: \['tokenizer'\]"):
