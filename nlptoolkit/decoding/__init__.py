@@ -18,6 +18,7 @@ from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import SAMPLERS
 from nlptoolkit.decoding.samplers import make_sampler
 from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
+from nlptoolkit.decoding.seq2seq_preset import PresetSeq2SeqAdapter
 from nlptoolkit.decoding.window import ContextWindow
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ContextWindow",
     "Decoder",
     "LSTMAdapter",
+    "PresetSeq2SeqAdapter",
     "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",

@@ -35,11 +35,13 @@ from nlptoolkit.preprocessing import UNK_ID
 FORBIDDEN_IDS = (PAD_ID, UNK_ID, BOS_ID)
 
 
-def forbid_special_ids(logits):
-    """Set the logits of ``FORBIDDEN_IDS`` to a very negative value."""
+def forbid_special_ids(logits, token_ids=FORBIDDEN_IDS):
+    """Set the logits of ``token_ids`` (default ``FORBIDDEN_IDS``, the
+    trained tokenizers' specials; a preset passes its own) to a very
+    negative value."""
     vocabulary_size = ops.shape(logits)[-1]
     forbidden = ops.zeros((vocabulary_size,), dtype="bool")
-    for token_id in FORBIDDEN_IDS:
+    for token_id in token_ids:
         forbidden = ops.logical_or(
             forbidden, ops.equal(ops.arange(vocabulary_size), token_id)
         )
