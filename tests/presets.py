@@ -256,42 +256,77 @@ def write_keras_hub_bart(folder, max_sequence_length=32, seed=0):
     return str(folder)
 
 
+# Run in a child process: torch and TensorFlow in one process crash
+# (signal 11 while importing torch after TensorFlow, seen here).
+_HF_BART_SCRIPT = """
+import json, os, sys
+import numpy as np
+import torch
+import transformers
+
+folder, vocabulary, merges, positions, seed = json.loads(sys.argv[1])
+torch.manual_seed(seed)
+config = transformers.BartConfig(
+    vocab_size=len(vocabulary), d_model=8, encoder_layers=1,
+    decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+    encoder_ffn_dim=16, decoder_ffn_dim=16,
+    max_position_embeddings=positions, dropout=0.0, attention_dropout=0.0,
+    activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+    decoder_start_token_id=2, forced_eos_token_id=2, scale_embedding=False,
+)
+model = transformers.BartForConditionalGeneration(config).eval()
+model.save_pretrained(folder, safe_serialization=True)
+# transformers 5 no longer writes `num_hidden_layers`, which keras-hub's
+# BART converter reads (the Hub's BART config.json files have it).
+path = os.path.join(folder, "config.json")
+with open(path) as stream:
+    saved = json.load(stream)
+saved.setdefault("num_hidden_layers", saved["encoder_layers"])
+with open(path, "w") as stream:
+    json.dump(saved, stream)
+with open(os.path.join(folder, "vocab.json"), "w") as stream:
+    json.dump(vocabulary, stream)
+with open(os.path.join(folder, "merges.txt"), "w") as stream:
+    stream.write("#version: 0.2\\n" + "\\n".join(merges) + "\\n")
+encoder = np.array(HF_ENCODER)
+decoder = np.array(HF_DECODER)
+with torch.no_grad():
+    logits = model(
+        input_ids=torch.tensor(encoder),
+        attention_mask=torch.tensor(encoder != 1).long(),
+        decoder_input_ids=torch.tensor(decoder),
+        decoder_attention_mask=torch.tensor(decoder != 1).long(),
+    ).logits.numpy()
+np.savez(os.path.join(folder, "reference.npz"), encoder=encoder,
+         decoder=decoder, logits=logits)
+"""
+# Ids the reference logits are computed for (pad = 1).
+HF_ENCODER = [[0, 5, 9, 12, 2, 1, 1], [0, 7, 2, 1, 1, 1, 1]]
+HF_DECODER = [[2, 0, 8, 11, 6], [2, 0, 13, 1, 1]]
+
+
 def write_hf_bart(folder, max_sequence_length=32, seed=0):
     """A Hugging Face-format BART folder (``config.json`` with
     ``architectures``, ``model.safetensors``, ``vocab.json``,
-    ``merges.txt``), written by ``transformers`` from a random tiny
-    config; returns ``(folder, model)``, the torch model being an
-    independent reference for the logits. Needs ``transformers`` and
-    ``torch`` (the caller skips without them)."""
-    import torch
-    import transformers
+    ``merges.txt``) written by ``transformers`` from a random tiny config
+    in a child process, with ``reference.npz``: PyTorch's own logits for
+    ``HF_ENCODER`` / ``HF_DECODER``, an independent reference. Needs
+    ``transformers`` and ``torch`` (callers skip without them). Returns
+    ``(folder, reference)``."""
+    import subprocess
+    import sys
 
-    torch.manual_seed(seed)
     vocabulary, merges = bart_vocabulary_and_merges()
-    config = transformers.BartConfig(
-        vocab_size=len(vocabulary),
-        d_model=8,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=16,
-        decoder_ffn_dim=16,
-        max_position_embeddings=max_sequence_length,
-        dropout=0.0,
-        attention_dropout=0.0,
-        activation_dropout=0.0,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-        decoder_start_token_id=2,
-        forced_eos_token_id=2,
-        scale_embedding=False,
+    script = _HF_BART_SCRIPT.replace("HF_ENCODER", repr(HF_ENCODER))
+    script = script.replace("HF_DECODER", repr(HF_DECODER))
+    arguments = [str(folder), vocabulary, merges, max_sequence_length, seed]
+    env = {**os.environ, "USE_TF": "0", "USE_TORCH": "1"}
+    subprocess.run(
+        [sys.executable, "-c", script, json.dumps(arguments)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
     )
-    model = transformers.BartForConditionalGeneration(config).eval()
-    model.save_pretrained(str(folder), safe_serialization=True)
-    with open(os.path.join(folder, "vocab.json"), "w") as stream:
-        json.dump(vocabulary, stream)
-    with open(os.path.join(folder, "merges.txt"), "w") as stream:
-        stream.write("#version: 0.2\n" + "\n".join(merges) + "\n")
-    return str(folder), model
+    reference = dict(np.load(os.path.join(folder, "reference.npz")))
+    return str(folder), reference
