@@ -100,9 +100,6 @@ def test_greedy_is_identical_on_every_path_and_after_loading(tuned, tmp_path):
     }
     assert outputs["fused"] == outputs["stepwise"] == outputs["uncached"]
     assert any(outputs["fused"]), "the tuned model says something"
-    # Beam search with its length penalty and the n-gram ban, unchanged.
-    beam = {"num_beams": 3, "length_penalty": 2.0, "no_repeat_ngram_size": 2}
-    beams = model.summarize(DOCUMENTS[:4], max_length=8, **beam)
     path = tmp_path / "bart.keras"
     model.save(path)  # The preset folder is gone already.
     loaded = nlptoolkit.load(path)
@@ -111,7 +108,6 @@ def test_greedy_is_identical_on_every_path_and_after_loading(tuned, tmp_path):
         loaded.summarize(DOCUMENTS[:4], max_length=8, sampler="greedy")
         == outputs["fused"]
     )
-    assert len(beams) == 4 and all(isinstance(t, str) for t in beams)
     np.testing.assert_array_equal(
         loaded.predict(DOCUMENTS[:4], SUMMARIES[:4]),
         model.predict(DOCUMENTS[:4], SUMMARIES[:4]),
@@ -232,10 +228,16 @@ def test_evaluate_gives_rouge_beside_lead_3(tuned):
     assert result["loss"] > 0
 
 
-def test_export_serves_the_greedy_summary(tuned, tmp_path):
+@pytest.mark.slow  # About 45 s on the shared 2-core CPU (two compiles).
+def test_export_and_beam_options(tuned, tmp_path):
+    """``export`` serves the greedy summary; beam search takes the
+    length penalty and the n-gram ban (one more compiled loop each)."""
     import tensorflow as tf
 
     model, _, _ = tuned
+    beam = {"num_beams": 3, "length_penalty": 2.0, "no_repeat_ngram_size": 2}
+    beams = model.summarize(DOCUMENTS[:4], max_length=8, **beam)
+    assert len(beams) == 4 and all(isinstance(t, str) for t in beams)
     path = model.export(str(tmp_path / "exported" / "1"), max_length=8)
     serve = tf.saved_model.load(path).signatures["serving_default"]
     out = serve(documents=tf.constant(DOCUMENTS[:4]))
