@@ -40,6 +40,25 @@ class PresetSeq2SeqAdapter:
         pad_token_id: the encoder's padding id.
         start: decoder start tokens per sequence (the prompt width).
         forbidden_ids: ids whose logits are set very negative.
+
+    Example:
+    >>> import numpy as np
+    >>> import keras_hub
+    >>> from nlptoolkit.decoding import Decoder, PresetSeq2SeqAdapter
+    >>> from nlptoolkit.decoding import make_sampler
+    >>> lm = keras_hub.models.BartSeq2SeqLM(keras_hub.models.BartBackbone(
+    ...     vocabulary_size=12, num_layers=1, num_heads=2, hidden_dim=4,
+    ...     intermediate_dim=8, max_sequence_length=16))
+    >>> adapter = PresetSeq2SeqAdapter(lm, pad_token_id=1, start=2,
+    ...                                forbidden_ids=(0, 1))
+    >>> encoder = np.array([[0, 5, 6, 2, 1, 1]], "int32")
+    >>> ids = np.array([[2, 0, 1, 1, 1, 1]], "int32")  # </s> <s> + 4 new
+    >>> mask = np.arange(6)[None, :] < 2
+    >>> out = Decoder(adapter).generate(
+    ...     ids, 2, mask, make_sampler("greedy"), decode="uncached",
+    ...     encoder_inputs=encoder)
+    >>> out.shape, bool(np.isin(out[0, 2:], (0, 1)).any())
+    ((1, 6), False)
     """
 
     supports_jit = True
