@@ -45,19 +45,20 @@ class Seq2SeqPresetTokenizer(PresetTokenizer):
     Example:
     >>> import keras_hub
     >>> import nlptoolkit
-    >>> vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "a": 3, "b": 4, "Ġb": 5}
+    >>> vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "a": 3, "b": 4, "Ġ": 5,
+    ...          "Ġa": 6, "Ġb": 7}
     >>> hub = keras_hub.models.BartSeq2SeqLMPreprocessor(
-    ...     keras_hub.models.BartTokenizer(vocabulary=vocab, merges=["Ġ b"]))
+    ...     keras_hub.models.BartTokenizer(vocab, merges=["Ġ a", "Ġ b"]))
     >>> tokenizer = nlptoolkit.preprocessing.Seq2SeqPresetTokenizer(
     ...     hub, sequence_length=6, summary_length=5)
     >>> tokenizer.tokenize(["a b"]).numpy().tolist()
-    [[0, 3, 5, 2, 1, 1]]
+    [[0, 3, 7, 2, 1, 1]]
     >>> inputs, targets = tokenizer.encode_summaries(["b a"])
     >>> inputs.tolist(), targets.tolist()
-    ([[2, 0, 4, 3, 2]], [[0, 4, 3, 2, 1]])
+    ([[2, 0, 4, 6, 2]], [[0, 4, 6, 2, 1]])
     >>> tokenizer.decoder_start_ids, tokenizer.pad_token_id
     ([2, 0], 1)
-    >>> tokenizer.detokenize([[3, 5, 2, 3]])
+    >>> tokenizer.detokenize([[3, 7, 2, 3]])
     ['a b']
     """
 
