@@ -48,4 +48,8 @@ def load_hub_seq2seq(info, dtype=None):
     )
     name = type(model.backbone).__name__
     check_architecture(dataclasses.replace(info, architecture=name), "seq2seq")
+    # keras-hub's Seq2SeqLM compiles itself when built; nlptoolkit trains
+    # the task model around it, so that state is unused. Left set, it is
+    # saved, and every load warns that it cannot be restored.
+    model.compiled = False
     return model

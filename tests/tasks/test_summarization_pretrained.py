@@ -228,7 +228,7 @@ def test_evaluate_gives_rouge_beside_lead_3(tuned):
     assert result["loss"] > 0
 
 
-@pytest.mark.slow  # About 45 s on the shared 2-core CPU (two compiles).
+@pytest.mark.slow  # About 100 s on the shared 2-core CPU (compiles).
 def test_export_and_beam_options(tuned, tmp_path):
     """``export`` serves the greedy summary; beam search takes the
     length penalty and the n-gram ban (one more compiled loop each)."""
