@@ -278,3 +278,157 @@ def write_hf_gpt2(folder, **sizes):
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(config, stream)
     return str(folder)
+
+
+# --- seq2seq presets ---
+# Tiny BART checkpoints (random weights) in both folder formats, and
+# dialogue-like pairs to fine-tune them on. The byte-level BPE vocabulary
+# holds every letter (with and without the leading-space marker "Ġ") and
+# the merges that rebuild each word, so any text of these words tokenizes
+# without unknown pieces.
+BART_WORDS = (
+    "alice bob carol dan met saw called at the cafe park office on monday "
+    "friday and they talked about work lunch plans"
+).split()
+SUMMARY_PAIRS = [
+    ("alice met bob at the cafe on monday and they talked", "alice met bob"),
+    ("carol saw dan at the park on friday and they talked", "carol saw dan"),
+    ("bob called alice about work and they talked plans", "bob called alice"),
+    ("dan met carol at the office and they talked lunch", "dan met carol"),
+]
+
+
+def bart_vocabulary_and_merges(words=BART_WORDS):
+    """``(vocabulary dict, merges list)`` for keras-hub's BartTokenizer."""
+    vocabulary = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    merges = []
+
+    def add(token):
+        vocabulary.setdefault(token, len(vocabulary))
+
+    add("Ġ")
+    for letter in sorted({c for word in words for c in word}):
+        add(letter)
+    # Words after a space first: their merges outrank the others, so a
+    # word inside a text is one token.
+    for spelled in ["Ġ" + word for word in words] + list(words):
+        piece = spelled[0]
+        for letter in spelled[1:]:
+            merge = f"{piece} {letter}"
+            if merge not in merges:
+                merges.append(merge)
+            piece += letter
+            add(piece)
+    return vocabulary, merges
+
+
+def summary_data(repeat=2):
+    documents = [d for d, _ in SUMMARY_PAIRS] * repeat
+    summaries = [s for _, s in SUMMARY_PAIRS] * repeat
+    return documents, summaries
+
+
+def write_keras_hub_bart(folder, max_sequence_length=32, seed=0):
+    """A random tiny ``BartBackbone`` + ``BartTokenizer`` saved with
+    ``save_to_preset`` (the ``BartSeq2SeqLMPreprocessor`` config too)."""
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(seed)
+    vocabulary, merges = bart_vocabulary_and_merges()
+    backbone = keras_hub.models.BartBackbone(
+        vocabulary_size=len(vocabulary),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=max_sequence_length,
+        dropout=0.0,
+    )
+    tokenizer = keras_hub.models.BartTokenizer(
+        vocabulary=vocabulary, merges=merges
+    )
+    preprocessor = keras_hub.models.BartSeq2SeqLMPreprocessor(
+        tokenizer=tokenizer,
+        encoder_sequence_length=max_sequence_length,
+        decoder_sequence_length=max_sequence_length,
+    )
+    backbone.save_to_preset(str(folder))
+    preprocessor.save_to_preset(str(folder))
+    return str(folder)
+
+
+# Run in a child process: torch and TensorFlow in one process crash
+# (signal 11 while importing torch after TensorFlow, seen here).
+_HF_BART_SCRIPT = """
+import json, os, sys
+import numpy as np
+import torch
+import transformers
+
+folder, vocabulary, merges, positions, seed = json.loads(sys.argv[1])
+torch.manual_seed(seed)
+config = transformers.BartConfig(
+    vocab_size=len(vocabulary), d_model=8, encoder_layers=1,
+    decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+    encoder_ffn_dim=16, decoder_ffn_dim=16,
+    max_position_embeddings=positions, dropout=0.0, attention_dropout=0.0,
+    activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+    decoder_start_token_id=2, forced_eos_token_id=2, scale_embedding=False,
+)
+model = transformers.BartForConditionalGeneration(config).eval()
+model.save_pretrained(folder, safe_serialization=True)
+# transformers 5 no longer writes `num_hidden_layers`, which keras-hub's
+# BART converter reads (the Hub's BART config.json files have it).
+path = os.path.join(folder, "config.json")
+with open(path) as stream:
+    saved = json.load(stream)
+saved.setdefault("num_hidden_layers", saved["encoder_layers"])
+with open(path, "w") as stream:
+    json.dump(saved, stream)
+with open(os.path.join(folder, "vocab.json"), "w") as stream:
+    json.dump(vocabulary, stream)
+with open(os.path.join(folder, "merges.txt"), "w") as stream:
+    stream.write("#version: 0.2\\n" + "\\n".join(merges) + "\\n")
+encoder = np.array(HF_ENCODER)
+decoder = np.array(HF_DECODER)
+with torch.no_grad():
+    logits = model(
+        input_ids=torch.tensor(encoder),
+        attention_mask=torch.tensor(encoder != 1).long(),
+        decoder_input_ids=torch.tensor(decoder),
+        decoder_attention_mask=torch.tensor(decoder != 1).long(),
+    ).logits.numpy()
+np.savez(os.path.join(folder, "reference.npz"), encoder=encoder,
+         decoder=decoder, logits=logits)
+"""
+# Ids the reference logits are computed for (pad = 1).
+HF_ENCODER = [[0, 5, 9, 12, 2, 1, 1], [0, 7, 2, 1, 1, 1, 1]]
+HF_DECODER = [[2, 0, 8, 11, 6], [2, 0, 13, 1, 1]]
+
+
+def write_hf_bart(folder, max_sequence_length=32, seed=0):
+    """A Hugging Face-format BART folder (``config.json`` with
+    ``architectures``, ``model.safetensors``, ``vocab.json``,
+    ``merges.txt``) written by ``transformers`` from a random tiny config
+    in a child process, with ``reference.npz``: PyTorch's own logits for
+    ``HF_ENCODER`` / ``HF_DECODER``, an independent reference. Needs
+    ``transformers`` and ``torch`` (callers skip without them). Returns
+    ``(folder, reference)``."""
+    import subprocess
+    import sys
+
+    vocabulary, merges = bart_vocabulary_and_merges()
+    script = _HF_BART_SCRIPT.replace("HF_ENCODER", repr(HF_ENCODER))
+    script = script.replace("HF_DECODER", repr(HF_DECODER))
+    arguments = [str(folder), vocabulary, merges, max_sequence_length, seed]
+    env = {**os.environ, "USE_TF": "0", "USE_TORCH": "1"}
+    subprocess.run(
+        [sys.executable, "-c", script, json.dumps(arguments)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    reference = dict(np.load(os.path.join(folder, "reference.npz")))
+    return str(folder), reference

@@ -19,6 +19,7 @@ from nlptoolkit.decoding.processors import check_no_repeat_ngram_size
 from nlptoolkit.decoding.samplers import SAMPLERS
 from nlptoolkit.decoding.samplers import make_sampler
 from nlptoolkit.decoding.seq2seq import Seq2SeqAdapter
+from nlptoolkit.decoding.seq2seq_preset import PresetSeq2SeqAdapter
 from nlptoolkit.decoding.window import ContextWindow
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Decoder",
     "LSTMAdapter",
     "PresetCausalAdapter",
+    "PresetSeq2SeqAdapter",
     "Seq2SeqAdapter",
     "TransformerAdapter",
     "adapter_for",

@@ -3,6 +3,9 @@
 from nlptoolkit.preprocessing.inputs import as_texts
 from nlptoolkit.preprocessing.inputs import as_texts_and_labels
 from nlptoolkit.preprocessing.preset_tokenizer import PresetTokenizer
+from nlptoolkit.preprocessing.seq2seq_preset_tokenizer import (
+    Seq2SeqPresetTokenizer,
+)
 from nlptoolkit.preprocessing.tokenizer import BOS_ID
 from nlptoolkit.preprocessing.tokenizer import EOS_ID
 from nlptoolkit.preprocessing.tokenizer import PAD_ID
@@ -19,6 +22,7 @@ __all__ = [
     "PAD_ID",
     "PresetTokenizer",
     "SPECIAL_TOKENS",
+    "Seq2SeqPresetTokenizer",
     "UNK_ID",
     "Tokenizer",
     "check_texts",

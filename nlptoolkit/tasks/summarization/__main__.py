@@ -62,10 +62,26 @@ def build_parser():
     cli.add_recipe_argument(train, "summarization")
     train.set_defaults(backbone="transformer")
     _add_data_columns(train)
-    train.add_argument("--tokenizer", default="word", help="word | wordpiece")
+    train.add_argument(
+        "--tokenizer",
+        default=None,
+        help="word | wordpiece (default word; a pretrained --backbone "
+        "brings its own)",
+    )
     train.add_argument("--vocabulary-size", type=cli.positive_int, default=None)
-    train.add_argument("--sequence-length", type=cli.positive_int, default=256)
-    train.add_argument("--summary-length", type=cli.positive_int, default=64)
+    train.add_argument(
+        "--sequence-length",
+        type=cli.positive_int,
+        default=None,
+        help="document tokens kept (default 256; a pretrained model: at "
+        "most its positions)",
+    )
+    train.add_argument(
+        "--summary-length",
+        type=cli.positive_int,
+        default=None,
+        help="summary tokens for training (default 64)",
+    )
     train.add_argument("--hidden-dim", type=cli.positive_int, default=None)
     train.add_argument(
         "--intermediate-dim", type=cli.positive_int, default=None
@@ -182,12 +198,13 @@ def train_command(args):
         val_docs, val_sums = test_docs, test_sums
     else:
         val_docs, val_sums, _ = _pairs(args, "validation")
-    kwargs = {
-        "tokenizer": args.tokenizer,
-        "sequence_length": args.sequence_length,
-        "summary_length": args.summary_length,
-    }
+    # Only what was given: the task's defaults apply otherwise, and a
+    # pretrained backbone refuses the sizes it brings itself.
+    kwargs = {}
     for name in (
+        "tokenizer",
+        "sequence_length",
+        "summary_length",
         "vocabulary_size",
         "hidden_dim",
         "intermediate_dim",
@@ -234,6 +251,7 @@ def train_command(args):
             if not args.train_file
             else os.path.basename(args.train_file),
             "backbone": model.backbone_name,
+            "pretrained": model.model.task_config.get("pretrained"),
             "seed": args.seed,
             "parameters": model.count_params,
             "config": model.get_config(),
@@ -247,7 +265,7 @@ def train_command(args):
         tokenizer=model.tokenizer,
     )
     output = args.output or os.path.join(
-        "runs", f"summarization-{args.dataset}-{model.backbone_name}"
+        "runs", f"summarization-{args.dataset}-{model.backbone_label}"
     )
     with cli.atomic_output_dir(
         output, strategy, args.overwrite, own=cli.own_folders(args)
@@ -270,7 +288,7 @@ def train_command(args):
                     "prediction": prediction,
                 }
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"\ntest, {model.backbone_name} vs Lead-3 (ROUGE F1 %):")
+    print(f"\ntest, {model.backbone_label} vs Lead-3 (ROUGE F1 %):")
     print(_rouge_table(metrics))
     print(f"\nwrote {output}/")
     return 0

@@ -1,4 +1,11 @@
-"""Summarizer: an encoder-decoder with cross-attention, cached decoding."""
+"""Summarizer: an encoder-decoder with cross-attention, cached decoding.
+
+Trained from scratch (``"transformer"``, ``"lstm"``: a vocabulary learned
+from the data, ``[BOS] ... [EOS]`` framing) or fine-tuned from a
+pretrained encoder-decoder (``backbone=`` a BART preset or folder: its
+tokenizer, its framing and special ids, keras-hub's ``BartSeq2SeqLM``
+decoded by ``nlptoolkit.decoding.PresetSeq2SeqAdapter``).
+"""
 
 import logging
 
@@ -6,10 +13,12 @@ import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
+from nlptoolkit import training
 from nlptoolkit.baselines import lead_k
 from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
+from nlptoolkit.decoding import PresetSeq2SeqAdapter
 from nlptoolkit.decoding import Seq2SeqAdapter
 from nlptoolkit.decoding import check_decode
 from nlptoolkit.decoding import check_no_repeat_ngram_size
@@ -23,6 +32,7 @@ from nlptoolkit.preprocessing import EOS_ID
 from nlptoolkit.preprocessing import PAD_ID
 from nlptoolkit.preprocessing import Tokenizer
 from nlptoolkit.preprocessing import as_texts
+from nlptoolkit.preprocessing.seq2seq_preset_tokenizer import cut_after_end
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
@@ -69,6 +79,64 @@ class Seq2SeqTaskModel(TaskModel):
         self.head = head
         self.tokenizer = tokenizer
         self.task_config = dict(task_config or {})
+
+
+@keras.saving.register_keras_serializable(package="nlptoolkit")
+class PretrainedSeq2SeqTaskModel(TaskModel):
+    """Functional model ``{encoder_token_ids, decoder_token_ids} ->
+    logits`` over a keras-hub ``Seq2SeqLM`` (``backbone``; BART), the
+    padding masks computed from the tokenizer's ``pad_token_id`` (1 for
+    BART; an argument, as the tokenizer's vocabulary is loaded only
+    after the model is rebuilt). It has no separate head (BART's output
+    projection is its tied token embedding), so ``head`` is None. Like
+    :class:`TaskModel` it carries the ``tokenizer`` and ``task_config``:
+    one ``.keras`` file, no preset folder needed to load it.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        tokenizer,
+        pad_token_id,
+        task_config=None,
+        head=None,
+        **kw,
+    ):
+        if head is not None:
+            raise ValueError(
+                "A pretrained encoder-decoder has no separate head. "
+                f"Received: head={head!r}."
+            )
+        encoder_ids = keras.Input(
+            shape=(None,), dtype="int32", name=ENCODER_INPUT
+        )
+        decoder_ids = keras.Input(
+            shape=(None,), dtype="int32", name=DECODER_INPUT
+        )
+        pad = int(pad_token_id)
+        logits = backbone(
+            {
+                "encoder_token_ids": encoder_ids,
+                "encoder_padding_mask": keras.ops.not_equal(encoder_ids, pad),
+                "decoder_token_ids": decoder_ids,
+                "decoder_padding_mask": keras.ops.not_equal(decoder_ids, pad),
+            }
+        )
+        super(TaskModel, self).__init__(
+            inputs={ENCODER_INPUT: encoder_ids, DECODER_INPUT: decoder_ids},
+            outputs=logits,
+            **kw,
+        )
+        self.backbone = backbone
+        self.head = None
+        self.tokenizer = tokenizer
+        self.pad_token_id = pad
+        self.task_config = dict(task_config or {})
+
+    def get_config(self):
+        config = super().get_config()
+        config["pad_token_id"] = self.pad_token_id
+        return config
 
 
 def _check_pairs(documents, summaries, summaries_name="summaries"):
@@ -178,6 +246,24 @@ class Summarizer(Task):
     ``summarize(..., length_penalty=, no_repeat_ngram_size=)`` tune beam
     search (frozen finished beams, Hugging Face's length normalisation)
     and forbid repeated n-grams on every sampler.
+
+    **Pretrained.** ``backbone=`` a BART checkpoint (a keras-hub preset
+    name, a ``kaggle://`` or ``hf://`` handle, a local keras-hub preset
+    folder or a Hugging Face BART folder) fine-tunes it: its tokenizer,
+    framing (``</s> <s> ... </s>``) and special ids (pad 1) come with it,
+    the encoder runs once per batch and the decoder keeps keras-hub's
+    self- and cross-attention caches, on every decode path and sampler.
+    Of the arguments only ``sequence_length`` (encoder tokens, special
+    ones included; default ``min(256, the model's positions)``),
+    ``summary_length`` (decoder positions for training, start tokens
+    included; default ``min(64, positions)``) and ``learning_rate``
+    (default 5e-5, AdamW with warm-up + cosine decay) apply; the others
+    are refused, and so is a checkpoint of another family (a BERT
+    encoder...). ``task_config["pretrained"]`` records the handle and its
+    weights' sha256. The saved ``.keras`` file holds the whole model:
+    loading it needs no preset folder. ``freeze_backbone`` does not
+    apply: BART's output layer is its tied embedding, so a frozen
+    backbone would leave nothing to train.
     """
 
     task_id = "summarization"
@@ -199,11 +285,29 @@ class Summarizer(Task):
         "attention": tuple(ATTENTION_TYPES),
     }
     lstm_bidirectional = True  # The LSTM encoder reads both ways.
+    supports_pretrained = True
+    pretrained_arguments = (
+        "sequence_length",
+        "summary_length",
+        "learning_rate",
+    )
+    backbone_defaults = {"pretrained": {"learning_rate": 5e-5}}
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
         p = self.params
-        if p["tokenizer"] not in ("word", "wordpiece"):
+        # Lengths given explicitly must fit a pretrained model; defaults
+        # are capped to its positions.
+        self._explicit_lengths = {
+            name
+            for name in ("sequence_length", "summary_length")
+            if name in kwargs
+        }
+        if self.pretrained and self._preset_info is not None:
+            from nlptoolkit.backbones.preset import check_architecture
+
+            check_architecture(self._preset_info, "seq2seq")
+        if not self.pretrained and p["tokenizer"] not in ("word", "wordpiece"):
             raise ValueError(
                 "`tokenizer` must be 'word' or 'wordpiece'. Received: "
                 f"tokenizer={p['tokenizer']!r}."
@@ -220,7 +324,81 @@ class Summarizer(Task):
         self._decoder = None
 
     # ------------------------------------------------------------ build
+    def _pretrained_length(self, name, limit):
+        """``sequence_length`` / ``summary_length`` for a pretrained model
+        of ``limit`` positions: an explicit value must fit, a default is
+        capped."""
+        value = self.params[name]
+        if limit is None or value <= limit:
+            return value
+        if name in self._explicit_lengths:
+            raise ValueError(
+                f"{type(self).__name__}: `{name}` is above the pretrained "
+                f"model's positions. Received: {name}={value}; "
+                f"{self.backbone_label} holds at most {limit}. Pass "
+                f"{name}<={limit}."
+            )
+        logger.info("%s capped to the model's %d positions", name, limit)
+        return limit
+
+    def _build_pretrained(self):
+        """keras-hub's Seq2SeqLM and tokenizer from the preset, compiled
+        with AdamW at ``learning_rate`` (warm-up + cosine, re-armed for
+        each ``fit``)."""
+        from nlptoolkit.backbones.preset import load_hub_preprocessor
+        from nlptoolkit.backbones.preset import max_sequence_length
+        from nlptoolkit.backbones.seq2seq_preset import load_hub_seq2seq
+        from nlptoolkit.preprocessing import Seq2SeqPresetTokenizer
+        from nlptoolkit.tasks.scale import resolve_precision
+
+        info = self.preset_info
+        hub = load_hub_seq2seq(
+            info, dtype=resolve_precision(self.mixed_precision)
+        )
+        limit = max_sequence_length(hub.backbone)
+        sequence_length = self._pretrained_length("sequence_length", limit)
+        summary_length = self._pretrained_length("summary_length", limit)
+        preprocessor = load_hub_preprocessor(
+            info,
+            kind="Seq2SeqLMPreprocessor",
+            encoder_sequence_length=sequence_length,
+            decoder_sequence_length=summary_length,
+        )
+        tokenizer = Seq2SeqPresetTokenizer(
+            preprocessor, sequence_length, summary_length
+        )
+        vocabulary = tokenizer.vocabulary_size
+        if vocabulary > hub.backbone.vocabulary_size:
+            raise ValueError(
+                f"{self.backbone_label}: its tokenizer has {vocabulary} "
+                "tokens but the model's embedding only "
+                f"{hub.backbone.vocabulary_size}. The folder's tokenizer "
+                "files do not belong to its weights."
+            )
+        config = self._task_config()
+        config.update(
+            {
+                "sequence_length": sequence_length,
+                "summary_length": summary_length,
+                "pretrained": info.manifest(),
+            }
+        )
+        model = PretrainedSeq2SeqTaskModel(
+            hub, tokenizer, tokenizer.pad_token_id, task_config=config
+        )
+        model.compile(
+            optimizer=training.make_optimizer(
+                "adamw", self.params["learning_rate"], "cosine", steps=1
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=tokenizer.pad_token_id
+            ),
+        )
+        return model
+
     def _build_model(self, texts):
+        if self.pretrained:
+            return self._build_pretrained()
         p = self.params
         tokenizer = Tokenizer(
             level=p["tokenizer"], vocabulary_size=p["vocabulary_size"]
@@ -264,6 +442,7 @@ class Summarizer(Task):
             )
         config = self._task_config()
         config["sequence_length"] = p["sequence_length"]
+        config["summary_length"] = p["summary_length"]
         model = Seq2SeqTaskModel(encoder, head, tokenizer, task_config=config)
         model.compile(
             optimizer=keras.optimizers.Adam(p["learning_rate"], clipnorm=1.0),
@@ -278,16 +457,40 @@ class Summarizer(Task):
         self._decoder = None
 
     # ------------------------------------------------------------ data
+    def _length(self, name):
+        """``sequence_length`` / ``summary_length`` as built (a pretrained
+        model caps them to its positions)."""
+        config = self.model.task_config if self.model is not None else {}
+        return config.get(name) or self.params[name]
+
+    @property
+    def special_ids(self):
+        """``(decoder start ids, end id, pad id)``: the preset's for a
+        pretrained model (BART: ``[2, 0]``, 2, 1), else ``[BOS]``,
+        ``[EOS]``, ``[PAD]``."""
+        if self.pretrained:
+            tokenizer = self.tokenizer
+            return (
+                tokenizer.decoder_start_ids,
+                tokenizer.end_token_id,
+                tokenizer.pad_token_id,
+            )
+        return [BOS_ID], EOS_ID, PAD_ID
+
     def encode_documents(self, documents):
         """Documents -> ``(batch, sequence_length)`` int32 ids; longer
         documents are truncated, with a logged warning."""
-        length = self.params["sequence_length"]
+        length = self._length("sequence_length")
         tokenizer = self.tokenizer
         rows, truncated = [], 0
         for start in range(0, len(documents), 1024):
-            ragged = tokenizer.tokenize_ragged(documents[start : start + 1024])
+            chunk = documents[start : start + 1024]
+            ragged = tokenizer.tokenize_ragged(chunk)
             lengths = ragged.row_lengths().numpy()
             truncated += int(np.sum(lengths > length))
+            if self.pretrained:  # The preset's packer keeps its end token.
+                rows.append(tokenizer.tokenize(chunk, length).numpy())
+                continue
             rows.append(
                 ragged[:, :length]
                 .to_tensor(default_value=PAD_ID, shape=[None, length])
@@ -306,8 +509,13 @@ class Summarizer(Task):
     def encode_summaries(self, summaries):
         """Summaries -> ``(decoder_inputs, targets)``, each
         ``(batch, summary_length)``: ``[BOS] s1 ... sn`` and
-        ``s1 ... sn [EOS]`` (cut to ``summary_length``)."""
-        length = self.params["summary_length"]
+        ``s1 ... sn [EOS]`` (cut to ``summary_length``); a pretrained
+        model frames them as its preset does (BART: inputs ``</s> <s> s1
+        ... sn``, targets ``<s> s1 ... sn </s>``, padded with its pad
+        id)."""
+        length = self._length("summary_length")
+        if self.pretrained:
+            return self.tokenizer.encode_summaries(summaries, length)
         rows = self.tokenizer.tokenize_ragged(summaries).to_list()
         inputs = np.zeros((len(rows), length), dtype="int32")
         targets = np.zeros((len(rows), length), dtype="int32")
@@ -395,7 +603,8 @@ class Summarizer(Task):
         verbose=0,
     ):
         """A numpy batch. Without ``summaries``: the greedy summary token
-        ids ``(batch, max_length)`` (0 after ``[EOS]``); with
+        ids ``(batch, max_length)`` (the pad id after the end token:
+        ``[PAD]`` = 0, BART's ``<pad>`` = 1); with
         ``summaries``: teacher-forced logits ``(batch, summary_length,
         vocabulary_size)``. Empty documents are summarized too."""
         check_positive_int("batch_size", batch_size)
@@ -520,16 +729,39 @@ class Summarizer(Task):
         )
 
     # -------------------------------------------------------- summarize
+    def _adapter(self):
+        model = self._require_model()
+        if not self.pretrained:
+            return Seq2SeqAdapter(model.backbone, model.head)
+        tokenizer = model.tokenizer
+        start_ids, end, _ = self.special_ids
+        forbidden = [i for i in tokenizer.special_token_ids if i != end]
+        return PresetSeq2SeqAdapter(
+            model.backbone,
+            tokenizer.pad_token_id,
+            start=len(start_ids),
+            forbidden_ids=forbidden,
+        )
+
     @property
     def decoder(self):
-        model = self._require_model()
         if self._decoder is None:
-            self._decoder = Decoder(Seq2SeqAdapter(model.backbone, model.head))
+            self._decoder = Decoder(self._adapter())
         return self._decoder
 
     def _max_length(self, max_length):
+        adapter = self.decoder.adapter
+        if self.pretrained:  # The start tokens take positions too.
+            start = len(self.special_ids[0])
+            limit = adapter.max_positions and adapter.max_positions - start
+            what = f"{adapter.max_positions} positions, {start} of them "
+            what += "taken by the decoder's start tokens"
+        else:
+            limit = adapter.max_positions
+            what = f"{limit} positions (summary_length)"
         if max_length is None:
-            return self.params["summary_length"]
+            length = self._length("summary_length")
+            return length if limit is None else min(length, limit)
         if (
             isinstance(max_length, bool)
             or not isinstance(max_length, int)
@@ -539,12 +771,10 @@ class Summarizer(Task):
                 "`max_length` (summary tokens) must be a positive integer. "
                 f"Received: max_length={max_length!r}."
             )
-        limit = self.decoder.adapter.max_positions
         if limit is not None and max_length > limit:
             raise ValueError(
-                f"This Transformer decoder has {limit} positions "
-                f"(summary_length). Received: max_length={max_length}. Use "
-                f"max_length <= {limit}."
+                f"This decoder has {what}. Received: max_length="
+                f"{max_length}. Use max_length <= {limit}."
             )
         return max_length
 
@@ -559,25 +789,28 @@ class Summarizer(Task):
         no_repeat_ngram_size=0,
     ):
         encoder_ids = self.encode_documents(documents)
+        start_ids, end, pad = self.special_ids
+        width = len(start_ids)
         outputs = []
         for start in range(0, len(documents), batch_size):
             chunk = encoder_ids[start : start + batch_size]
-            ids = np.zeros((len(chunk), max_length + 1), dtype="int32")
-            ids[:, 0] = BOS_ID
+            ids = np.full((len(chunk), width + max_length), pad, "int32")
+            ids[:, :width] = start_ids
             mask = np.zeros_like(ids, dtype=bool)
-            mask[:, 0] = True
+            mask[:, :width] = True
             output = self.decoder.generate(
                 ids,
-                1,
+                width,
                 mask,
                 sampler,
                 decode=decode,
                 callbacks=callbacks,
-                stop_token_ids=[EOS_ID],
+                stop_token_ids=[end],
                 encoder_inputs=chunk,
                 no_repeat_ngram_size=no_repeat_ngram_size,
             )
-            outputs.append(_cut_at_eos(np.asarray(output)[:, 1:]))
+            output = np.asarray(output)[:, width:]
+            outputs.append(cut_after_end(output, end, pad))
         return np.concatenate(outputs, axis=0)
 
     def _serving_function(self, max_length):
@@ -585,28 +818,31 @@ class Summarizer(Task):
 
         model = self._require_model()
         max_length = self._max_length(max_length)
-        decoder = Decoder(Seq2SeqAdapter(model.backbone, model.head))
+        decoder = Decoder(self._adapter())
         tokenizer = model.tokenizer
-        sequence_length = self.params["sequence_length"]
+        sequence_length = self._length("sequence_length")
         sampler = make_sampler("greedy")
+        start_ids, end, pad = self.special_ids
+        width = len(start_ids)
 
         def serve(documents):
             encoder_ids = tokenizer.tokenize(documents, sequence_length)
             batch_size = tf.shape(encoder_ids)[0]
             ids = tf.pad(
-                tf.fill([batch_size, 1], tf.constant(BOS_ID, tf.int32)),
+                tf.tile(tf.constant([start_ids], tf.int32), [batch_size, 1]),
                 [[0, 0], [0, max_length]],
+                constant_values=pad,
             )
-            first = tf.range(max_length + 1)[None, :] < 1
+            first = tf.range(width + max_length)[None, :] < width
             output = decoder.fused_graph(
                 ids,
-                1,
+                width,
                 tf.tile(first, [batch_size, 1]),
                 sampler,
-                stop_token_ids=(EOS_ID,),
+                stop_token_ids=(end,),
                 encoder_inputs=encoder_ids,
             )
-            return {"text": tokenizer.detokenize_tensor(output[:, 1:])}
+            return {"text": tokenizer.detokenize_tensor(output[:, width:])}
 
         return "documents", serve
 
@@ -718,13 +954,3 @@ def _set_logits_prior(head, targets):
     )
     counts = counts[: head.vocabulary_size] + 0.1
     head.dense.bias.assign(np.log(counts / counts.sum()).astype("float32"))
-
-
-def _cut_at_eos(ids):
-    """Zero every position after each row's first ``[EOS]`` (kept)."""
-    ids = ids.copy()
-    for row in ids:
-        stops = np.nonzero(row == EOS_ID)[0]
-        if stops.size:
-            row[stops[0] + 1 :] = PAD_ID
-    return ids
