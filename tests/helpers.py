@@ -62,13 +62,21 @@ def run_task_test(task_class, fit_args, predict_inputs, tmp_path, **kwargs):
     return task
 
 
-def run_cli_in_process(module, argv, capsys):
+def run_cli_captured(module, argv, capsys):
     """Run ``python -m nlptoolkit.tasks.<module>`` in this process:
-    ``(exit code, non-empty stderr lines)``."""
+    ``(exit code, stdout, stderr)`` of that call alone."""
     main = importlib.import_module(f"nlptoolkit.tasks.{module}.__main__").main
+    capsys.readouterr()
     try:
         code = main(argv)
     except SystemExit as exit_:
         code = exit_.code
-    lines = [line for line in capsys.readouterr().err.splitlines() if line]
-    return code, lines
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_cli_in_process(module, argv, capsys):
+    """Run ``python -m nlptoolkit.tasks.<module>`` in this process:
+    ``(exit code, non-empty stderr lines)``."""
+    code, _, err = run_cli_captured(module, argv, capsys)
+    return code, [line for line in err.splitlines() if line]

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+from helpers import run_cli_captured
+
 
 def run_cli(*args):
     return subprocess.run(
@@ -59,37 +61,31 @@ def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
     ):
         assert key in metrics
 
-    clock = tmp_path / "clock"
-    result = run_cli(
-        "generate",
-        "--model",
-        str(out / "model.keras"),
-        "--prompt",
-        "to be",
-        "--max-length",
-        "8",
-        "--stream",
-        "--seed",
-        "1",
-        "--no-repeat-ngram-size",
-        "2",
-        "--clock",
-        str(clock),
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("to be")
-    assert (clock / "clock.csv").exists() and (clock / "clock.png").exists()
-
-    result = run_cli(
-        "generate", "--model", str(out / "model.keras"), "--sampler", "nope"
-    )
-    assert result.returncode == 2
-    assert "top_k" in result.stderr and "Traceback" not in result.stderr
-
-    # Beam search with its options, in-process (no second TF start-up).
+    # The other verbs in this process: the subprocess above already
+    # checked the real entry point, and each TensorFlow start costs ~10 s.
     from nlptoolkit.tasks.generation.__main__ import main
 
     model = str(out / "model.keras")
+    clock = tmp_path / "clock"
+    code, printed, err = run_cli_captured(
+        "generation",
+        ["generate", "--model", model, "--prompt", "to be",
+         "--max-length", "8", "--stream", "--seed", "1",
+         "--no-repeat-ngram-size", "2", "--clock", str(clock)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    assert printed.startswith("to be")
+    assert (clock / "clock.csv").exists() and (clock / "clock.png").exists()
+
+    code, _, err = run_cli_captured(
+        "generation",
+        ["generate", "--model", model, "--sampler", "nope"],
+        capsys,
+    )
+    assert code == 2 and "top_k" in err and "Traceback" not in err
+
+    # Beam search with its options.
     beam = ["--sampler", "beam", "--num-beams", "2", "--max-length", "6"]
     beam += ["--length-penalty", "0", "--no-repeat-ngram-size", "2"]
     assert main(["generate", "--model", model, "--prompt", "to be", *beam]) == 0

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import TINY
+from helpers import run_cli_captured
+from helpers import run_cli_in_process
 
 import nlptoolkit
 
@@ -154,7 +156,7 @@ def test_transformer_max_length_is_bounded():
         model.summarize(DOCUMENTS[:1], max_length=13)
 
 
-def test_cli_train_evaluate_summarize(tmp_path):
+def test_cli_train_evaluate_summarize(tmp_path, capsys):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = tmp_path / "run"
     command = [sys.executable, "-m", "nlptoolkit.tasks.summarization"]
@@ -190,15 +192,18 @@ def test_cli_train_evaluate_summarize(tmp_path):
     assert len(lines) == 20
     assert set(json.loads(lines[0])) == {"document", "reference", "prediction"}
 
+    # The other verbs in this process: the subprocess above already
+    # checked the real entry point, and each TensorFlow start costs ~10 s.
     evaluated = tmp_path / "evaluated"
-    evaluate = subprocess.run(
-        [*command, "evaluate", "--model", str(out / "model.keras"),
+    code, printed, err = run_cli_captured(
+        "summarization",
+        ["evaluate", "--model", str(out / "model.keras"),
          "--max-examples", "12", "--sampler", "beam", "--num-beams", "2",
          "--output", str(evaluated), "--top-k", "5"],
-        capture_output=True, text=True, env=env, timeout=180,
+        capsys,
     )  # fmt: skip
-    assert evaluate.returncode == 0, evaluate.stderr[-2000:]
-    assert "Lead-3" in evaluate.stdout
+    assert code == 0, err[-2000:]
+    assert "Lead-3" in printed
     scores = json.loads((evaluated / "evaluation-beam2.json").read_text())
     assert scores["examples"] == 12 and scores["num_beams"] == 2
     for key in ("rouge1", "rouge2", "rougeL"):
@@ -212,24 +217,23 @@ def test_cli_train_evaluate_summarize(tmp_path):
     assert worst.rougeL.is_monotonic_increasing
     assert worst.rougeL.iloc[0] <= scores["rougeL"]
 
-    summarize = subprocess.run(
-        [*command, "summarize", "--model", str(out / "model.keras"),
+    code, _, err = run_cli_captured(
+        "summarization",
+        ["summarize", "--model", str(out / "model.keras"),
          "--sampler", "greedy", "--decode", "stepwise",
          "--no-repeat-ngram-size", "3", "--clock",
          str(tmp_path / "clock"), "#Person1#: hello . #Person2#: hi ."],
-        capture_output=True, text=True, env=env, timeout=120,
+        capsys,
     )  # fmt: skip
-    assert summarize.returncode == 0, summarize.stderr[-2000:]
+    assert code == 0, err[-2000:]
     clock_files = {p.name for p in (tmp_path / "clock").iterdir()}
     assert clock_files == {"clock.csv", "clock.json", "clock.png"}
 
-    bad = subprocess.run(
-        [*command, "summarize", "--model", str(tmp_path / "missing.keras"),
-         "text"],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
-    assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1
+    missing = str(tmp_path / "missing.keras")
+    code, errors = run_cli_in_process(
+        "summarization", ["summarize", "--model", missing, "text"], capsys
+    )
+    assert code == 2 and len(errors) == 1
 
 
 def repeated_ngrams(ids, n):
