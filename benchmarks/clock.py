@@ -36,8 +36,9 @@ Written to `benchmarks/results/clock.json` (and `clock.png`):
   `generate` call measured outside it; `host_gap`: the loop's host time
   between cycles with and without stop ids.
 - `fused_vs_clocked`: tokens/s of the fused loop, of the clocked
-  stepwise path in chunks of k steps per cycle (`chunk_size`, 64 and 32)
-  and of one step per cycle, alternated in the same run with the clock
+  stepwise path in chunks of steps per cycle (`chunk_size="auto"`, sized
+  from the measured cost of a call and of a step, and a fixed 64) and of
+  one step per cycle, alternated in the same run with the clock
   attached; greedy texts compared.
 - `past_context`: `generate(["ROMEO:"], max_length=60 and 500)` on
   64-context LSTM and Transformer generators (4 x 128) on every path:
@@ -65,11 +66,11 @@ PRIMER_TOKENS = 16
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
-    "overhead_pairs": 100,
+    "overhead_pairs": 300,
     "overhead_block": 5,
     "overhead_length": 64,
-    "chunk_size": 64,
-    "small_chunk_size": 32,
+    "chunk_size": "auto",
+    "small_chunk_size": 64,
     "past_context": 64,
     "past_lengths": [60, 500],
     "gap_repeats": 3,
@@ -87,8 +88,8 @@ QUICK = {
     "overhead_pairs": 20,
     "overhead_block": 5,
     "overhead_length": 32,
-    "chunk_size": 32,
-    "small_chunk_size": 16,
+    "chunk_size": "auto",
+    "small_chunk_size": 32,
     "past_context": 64,
     "past_lengths": [60, 150],
     "gap_repeats": 2,
@@ -139,7 +140,14 @@ def parse_args(argv):
     )
     parser.add_argument("--overhead-pairs", type=int)
     parser.add_argument(
-        "--chunk-size", type=int, help="steps per cycle of the clocked path"
+        "--chunk-size",
+        type=_chunk_size,
+        help="steps per cycle of the clocked path: an integer or 'auto'",
+    )
+    parser.add_argument(
+        "--small-chunk-size",
+        type=int,
+        help="fixed steps per cycle of the second clocked variant",
     )
     parser.add_argument("--overhead-length", type=int)
     parser.add_argument("--fused-repeats", type=int)
@@ -202,6 +210,11 @@ def parse_args(argv):
         args.sequence_length or settings["max_position"] + 88
     )
     return args, settings
+
+
+def _chunk_size(text):
+    """`--chunk-size`: 'auto' or an integer."""
+    return text if text == "auto" else int(text)
 
 
 def hook_cost(InferenceClock, cycles=20_000):
@@ -665,6 +678,9 @@ def main(argv=None):
                     "chunked_clock_tokens_per_s": _common.rounded(
                         chunked["tokens_per_second"]
                     ),
+                    "chunked_mean_span": _common.rounded(
+                        _mean_span(clocks_by["chunked"])
+                    ),
                     "greedy_identical": all(
                         texts[name] == texts["fused"] for name in variants
                     ),
@@ -758,8 +774,10 @@ def main(argv=None):
             ),
             "fused_vs_clocked": (
                 "tokens / median wall of generate, the clock attached to "
-                "every call; chunked: decode='stepwise', chunk_size=k "
-                "(chunk_size, small_chunk_size); stepwise: chunk_size=1; "
+                "every call; chunked: decode='stepwise', chunk_size="
+                "settings.chunk_size ('auto': ChunkSizer), chunked_small: "
+                "chunk_size=small_chunk_size; stepwise: chunk_size=1; "
+                "chunked_mean_span: mean steps per chunk row; "
                 "chunked_ttft/tpot/step_mean: the chunked runs' "
                 "InferenceClock.summary() (step_mean derived from chunks)"
             ),
@@ -785,6 +803,13 @@ def main(argv=None):
     _common.write_json(output / "clock.json", payload)
     _report(rows, overhead, honesty, fused_rows, past_rows, acceptance)
     return payload
+
+
+def _mean_span(clock):
+    """Mean steps per chunk row of a clock (None without chunk rows)."""
+    frame = clock.to_dataframe()
+    spans = frame.loc[frame["kind"] == "chunk", "span"]
+    return float(spans.mean()) if len(spans) else None
 
 
 def _ms(seconds):
