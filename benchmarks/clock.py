@@ -643,6 +643,12 @@ def main(argv=None):
                     clocks_by[name] = clocks_by[name].merge(clock)
             tps = {n: tokens[n] / _common.median(walls[n]) for n in variants}
             chunked = clocks_by["chunked"].summary()
+            costs = _chunk_costs(
+                generators[backbone], (batch, PROMPT_CHARS + 1 + length)
+            )
+            dispatch = _dispatch_costs(
+                generators[backbone], prompts[batch], length, sampler
+            )
             fused_rows.append(
                 {
                     "configuration": f"{backbone}/b{batch}",
@@ -681,6 +687,9 @@ def main(argv=None):
                     "chunked_mean_span": _common.rounded(
                         _mean_span(clocks_by["chunked"])
                     ),
+                    "auto_call_ms": _common.rounded(_ms(costs.get("call"))),
+                    "auto_step_ms": _common.rounded(_ms(costs.get("step"))),
+                    **dispatch,
                     "greedy_identical": all(
                         texts[name] == texts["fused"] for name in variants
                     ),
@@ -797,12 +806,114 @@ def main(argv=None):
         "fused_vs_clocked": fused_rows,
         "past_context": past_rows,
         "acceptance": acceptance,
+        "notes": _notes(info),
         "plot": plot_path.name,
         "series": series,
     }
     _common.write_json(output / "clock.json", payload)
     _report(rows, overhead, honesty, fused_rows, past_rows, acceptance)
     return payload
+
+
+MECHANISM = (
+    "Clocked path (issue 21): decode='stepwise' runs each cycle as one "
+    "XLA-compiled while_loop whose start and step count are tensors (a "
+    "single step compiled with its position as an argument recompiles for "
+    "every position). Profiling found two fixed costs per call. One is "
+    "tf.function's argument matching on every call, several times a cheap "
+    "LSTM step (`zero-step call` columns: a cycle that runs no step, "
+    "called as a tf.function and through the concrete function traced for "
+    "the arguments' shapes, which is what every cycle does now). The "
+    "other is XLA copying the cache argument in and out of every call (it "
+    "may not overwrite a tensor it was passed), which grows with the cache "
+    "(`auto: call (ms)`: the Transformer's at batch 32). chunk_size='auto' "
+    "(ChunkSizer) measures the fixed cost once (a call that runs no step) "
+    "and the step cost from each chunk (`auto: step (ms)`), and sizes "
+    "chunks so that the fixed cost is at most 5% of a chunk and a chunk "
+    "at most 1 s "
+    "of steps (`mean k`). Inside the loop the Transformer's step is bound "
+    "by cache copies too: its optimised HLO copies each layer's key and "
+    "value cache when slicing it out of the stacked cache, again for the "
+    "dynamic-update-slice, transposes it for the attention einsum and "
+    "concatenates the layers back (keras-hub's CachedMultiHeadAttention "
+    "slice / slice_update / stack, and the adapter's stack), so a batch-32 "
+    "step grows with the cache's width, not with its filled part; left as "
+    "it is (the fused loop runs the same body)."
+)
+
+
+def _notes(info):
+    """The run's conditions (load averages) and the mechanism."""
+    start = info.get("load_average_at_start") or [None]
+    end = info.get("load_average_at_end") or [None]
+    return [
+        (
+            f"Conditions: {info.get('cpus_usable')} usable cores shared "
+            "with other sessions' jobs; 1-minute load average "
+            f"{start[0]:.1f} at the start, {end[0]:.1f} at the end."
+            if start[0] is not None and end[0] is not None
+            else "Conditions: load average not available."
+        ),
+        MECHANISM,
+    ]
+
+
+def _chunk_costs(generator, shape):
+    """ChunkSizer's measured costs (seconds of a call that runs no step,
+    of one step) for the token arrays of `shape`; {} if none."""
+    for memo, costs in generator.decoder._chunk_costs.items():
+        if tuple(memo[1]) == tuple(shape):
+            return costs
+    return {}
+
+
+def _dispatch_costs(generator, texts, length, sampler, calls=200):
+    """Median µs of a zero-step cycle (the stepwise chunk function with
+    no step to run) called as a tf.function (`polymorphic`, what each
+    cycle cost before) and through `Decoder._dispatch` (its concrete
+    function, what each cycle costs now)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from nlptoolkit.decoding.samplers import sampler_key
+    from nlptoolkit.preprocessing import EOS_ID
+
+    decoder = generator.decoder
+    ids, lengths = generator._encode_prompts(texts, length)
+    start = int(lengths.min())
+    mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    key = next(
+        k
+        for k in decoder._compiled
+        if k[0] == sampler_key(sampler) and "chunk_jit" in decoder._compiled[k]
+    )
+    function = decoder._compiled[key]["chunk_jit"]
+    args = (
+        tf.convert_to_tensor(ids),
+        decoder._prefill_cache(ids, start),
+        tf.constant(start, tf.int32),
+        tf.constant(0, tf.int32),
+        tf.convert_to_tensor(mask),
+        (EOS_ID,),
+    )
+
+    def timed(call):
+        call()
+        seconds = []
+        for _ in range(calls):
+            began = time.perf_counter()
+            np.asarray(call()[0])
+            seconds.append(time.perf_counter() - began)
+        return _common.median(seconds) * 1e6
+
+    return {
+        "zero_step_call_polymorphic_us": _common.rounded(
+            timed(lambda: function(*args))
+        ),
+        "zero_step_call_concrete_us": _common.rounded(
+            timed(lambda: decoder._dispatch(function, args, ("chunk", key)))
+        ),
+    }
 
 
 def _mean_span(clock):
@@ -906,9 +1017,13 @@ def _past_context(settings, corpus, seed, generate, outputs, InferenceClock):
             for name, (decode, k) in paths.items():
                 repeats = 1 if decode == "uncached" else 3
                 walls = []
-                generate(
-                    backbone, 1, decode, max_length, None, prompt, k, generators
-                )  # warm
+                # Warm: the cached paths compile XLA per token-array width;
+                # the uncached path's shape-relaxed traces need two short
+                # calls (a full one would take minutes for the LSTM at 500).
+                for warm in (2, 3) if decode == "uncached" else (max_length,):
+                    generate(
+                        backbone, 1, decode, warm, None, prompt, k, generators
+                    )
                 for _ in range(repeats):
                     clock = InferenceClock()
                     walls.append(

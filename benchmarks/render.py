@@ -359,6 +359,8 @@ def render_clock(payload, results_dir, output):
                     ("chunked_tokens_per_s", "chunks tok/s"),
                     ("chunked_over_fused", "chunks / fused"),
                     ("chunked_mean_span", "mean k"),
+                    ("auto_call_ms", "auto: call (ms)"),
+                    ("auto_step_ms", "auto: step (ms)"),
                     ("small_chunk_size", "k (fixed)"),
                     ("chunked_small_over_fused", "fixed k / fused"),
                     ("stepwise_over_fused", "k=1 / fused"),
@@ -366,6 +368,18 @@ def render_clock(payload, results_dir, output):
                     ("chunked_tpot_ms", "TPOT (ms)"),
                     ("chunked_step_mean_ms", "step (ms, derived)"),
                     ("greedy_identical", "greedy same"),
+                ],
+            ),
+            "Fixed cost of one cycle: a zero-step cycle called as a "
+            "`tf.function` (what every cycle paid before) and through its "
+            "concrete function (`Decoder._dispatch`, what it pays now), "
+            "median µs:\n",
+            table(
+                clocked,
+                [
+                    ("configuration", "configuration"),
+                    ("zero_step_call_polymorphic_us", "tf.function (µs)"),
+                    ("zero_step_call_concrete_us", "concrete (µs)"),
                 ],
             ),
         ]

@@ -225,16 +225,21 @@ class ChunkSizer:
     def needs_probe(self):
         return "call" not in self.costs
 
-    def probe(self, call):
-        """Time ``call()`` (twice if the first one compiled); returns
-        whether it compiled (the next cycle is then warm-up)."""
-        began = time.perf_counter()
-        _, warmup = call()
-        if warmup:
+    def probe(self, call, repeats=3):
+        """Time ``call()``: the fastest of ``repeats`` calls that did not
+        compile. Returns whether one compiled (the next cycle is then
+        warm-up)."""
+        compiled, fastest = False, None
+        while fastest is None or repeats > 0:
             began = time.perf_counter()
-            call()
-        self.costs["call"] = time.perf_counter() - began
-        return bool(warmup)
+            _, warmup = call()
+            seconds = time.perf_counter() - began
+            compiled = compiled or bool(warmup)
+            if not warmup:
+                repeats -= 1
+                fastest = seconds if fastest is None else min(fastest, seconds)
+        self.costs["call"] = fastest
+        return compiled
 
     def record(self, steps, seconds, warmup):
         """A chunk of ``steps`` steps took ``seconds``."""
