@@ -36,8 +36,9 @@ Written to `benchmarks/results/clock.json` (and `clock.png`):
   `generate` call measured outside it; `host_gap`: the loop's host time
   between cycles with and without stop ids.
 - `fused_vs_clocked`: tokens/s of the fused loop, of the clocked
-  stepwise path in chunks of k steps per cycle (`chunk_size`, 64 and 32)
-  and of one step per cycle, alternated in the same run with the clock
+  stepwise path in chunks of steps per cycle (`chunk_size="auto"`, sized
+  from the measured cost of a call and of a step, and a fixed 64) and of
+  one step per cycle, alternated in the same run with the clock
   attached; greedy texts compared.
 - `past_context`: `generate(["ROMEO:"], max_length=60 and 500)` on
   64-context LSTM and Transformer generators (4 x 128) on every path:
@@ -65,11 +66,11 @@ PRIMER_TOKENS = 16
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
-    "overhead_pairs": 100,
+    "overhead_pairs": 300,
     "overhead_block": 5,
     "overhead_length": 64,
-    "chunk_size": 64,
-    "small_chunk_size": 32,
+    "chunk_size": "auto",
+    "small_chunk_size": 64,
     "past_context": 64,
     "past_lengths": [60, 500],
     "gap_repeats": 3,
@@ -87,8 +88,8 @@ QUICK = {
     "overhead_pairs": 20,
     "overhead_block": 5,
     "overhead_length": 32,
-    "chunk_size": 32,
-    "small_chunk_size": 16,
+    "chunk_size": "auto",
+    "small_chunk_size": 32,
     "past_context": 64,
     "past_lengths": [60, 150],
     "gap_repeats": 2,
@@ -139,7 +140,14 @@ def parse_args(argv):
     )
     parser.add_argument("--overhead-pairs", type=int)
     parser.add_argument(
-        "--chunk-size", type=int, help="steps per cycle of the clocked path"
+        "--chunk-size",
+        type=_chunk_size,
+        help="steps per cycle of the clocked path: an integer or 'auto'",
+    )
+    parser.add_argument(
+        "--small-chunk-size",
+        type=int,
+        help="fixed steps per cycle of the second clocked variant",
     )
     parser.add_argument("--overhead-length", type=int)
     parser.add_argument("--fused-repeats", type=int)
@@ -202,6 +210,11 @@ def parse_args(argv):
         args.sequence_length or settings["max_position"] + 88
     )
     return args, settings
+
+
+def _chunk_size(text):
+    """`--chunk-size`: 'auto' or an integer."""
+    return text if text == "auto" else int(text)
 
 
 def hook_cost(InferenceClock, cycles=20_000):
@@ -630,6 +643,12 @@ def main(argv=None):
                     clocks_by[name] = clocks_by[name].merge(clock)
             tps = {n: tokens[n] / _common.median(walls[n]) for n in variants}
             chunked = clocks_by["chunked"].summary()
+            costs = _chunk_costs(
+                generators[backbone], (batch, PROMPT_CHARS + 1 + length)
+            )
+            dispatch = _dispatch_costs(
+                generators[backbone], prompts[batch], length, sampler
+            )
             fused_rows.append(
                 {
                     "configuration": f"{backbone}/b{batch}",
@@ -665,6 +684,12 @@ def main(argv=None):
                     "chunked_clock_tokens_per_s": _common.rounded(
                         chunked["tokens_per_second"]
                     ),
+                    "chunked_mean_span": _common.rounded(
+                        _mean_span(clocks_by["chunked"])
+                    ),
+                    "auto_call_ms": _common.rounded(_ms(costs.get("call"))),
+                    "auto_step_ms": _common.rounded(_ms(costs.get("step"))),
+                    **dispatch,
                     "greedy_identical": all(
                         texts[name] == texts["fused"] for name in variants
                     ),
@@ -758,8 +783,10 @@ def main(argv=None):
             ),
             "fused_vs_clocked": (
                 "tokens / median wall of generate, the clock attached to "
-                "every call; chunked: decode='stepwise', chunk_size=k "
-                "(chunk_size, small_chunk_size); stepwise: chunk_size=1; "
+                "every call; chunked: decode='stepwise', chunk_size="
+                "settings.chunk_size ('auto': ChunkSizer), chunked_small: "
+                "chunk_size=small_chunk_size; stepwise: chunk_size=1; "
+                "chunked_mean_span: mean steps per chunk row; "
                 "chunked_ttft/tpot/step_mean: the chunked runs' "
                 "InferenceClock.summary() (step_mean derived from chunks)"
             ),
@@ -779,12 +806,121 @@ def main(argv=None):
         "fused_vs_clocked": fused_rows,
         "past_context": past_rows,
         "acceptance": acceptance,
+        "notes": _notes(info),
         "plot": plot_path.name,
         "series": series,
     }
     _common.write_json(output / "clock.json", payload)
     _report(rows, overhead, honesty, fused_rows, past_rows, acceptance)
     return payload
+
+
+MECHANISM = (
+    "Clocked path (issue 21): decode='stepwise' runs each cycle as one "
+    "XLA-compiled while_loop whose start and step count are tensors (a "
+    "single step compiled with its position as an argument recompiles for "
+    "every position). Profiling found two fixed costs per call. One is "
+    "tf.function's argument matching on every call, several times a cheap "
+    "LSTM step (`zero-step call` columns: a cycle that runs no step, "
+    "called as a tf.function and through the concrete function traced for "
+    "the arguments' shapes, which is what every cycle does now). The "
+    "other is XLA copying the cache argument in and out of every call (it "
+    "may not overwrite a tensor it was passed), which grows with the cache "
+    "(`auto: call (ms)`: the Transformer's at batch 32). chunk_size='auto' "
+    "(ChunkSizer) measures the fixed cost once (a call that runs no step) "
+    "and the step cost from each chunk (`auto: step (ms)`), and sizes "
+    "chunks so that the fixed cost is at most 5% of a chunk and a chunk "
+    "at most 1 s "
+    "of steps (`mean k`). Inside the loop the Transformer's step is bound "
+    "by cache copies too: its optimised HLO copies each layer's key and "
+    "value cache when slicing it out of the stacked cache, again for the "
+    "dynamic-update-slice, transposes it for the attention einsum and "
+    "concatenates the layers back (keras-hub's CachedMultiHeadAttention "
+    "slice / slice_update / stack, and the adapter's stack), so a batch-32 "
+    "step grows with the cache's width, not with its filled part; left as "
+    "it is (the fused loop runs the same body)."
+)
+
+
+def _notes(info):
+    """The run's conditions (load averages) and the mechanism."""
+    start = info.get("load_average_at_start") or [None]
+    end = info.get("load_average_at_end") or [None]
+    return [
+        (
+            f"Conditions: {info.get('cpus_usable')} usable cores shared "
+            "with other sessions' jobs; 1-minute load average "
+            f"{start[0]:.1f} at the start, {end[0]:.1f} at the end."
+            if start[0] is not None and end[0] is not None
+            else "Conditions: load average not available."
+        ),
+        MECHANISM,
+    ]
+
+
+def _chunk_costs(generator, shape):
+    """ChunkSizer's measured costs (seconds of a call that runs no step,
+    of one step) for the token arrays of `shape`; {} if none."""
+    for memo, costs in generator.decoder._chunk_costs.items():
+        if tuple(memo[1]) == tuple(shape):
+            return costs
+    return {}
+
+
+def _dispatch_costs(generator, texts, length, sampler, calls=200):
+    """Median µs of a zero-step cycle (the stepwise chunk function with
+    no step to run) called as a tf.function (`polymorphic`, what each
+    cycle cost before) and through `Decoder._dispatch` (its concrete
+    function, what each cycle costs now)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from nlptoolkit.decoding.samplers import sampler_key
+    from nlptoolkit.preprocessing import EOS_ID
+
+    decoder = generator.decoder
+    ids, lengths = generator._encode_prompts(texts, length)
+    start = int(lengths.min())
+    mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    key = next(
+        k
+        for k in decoder._compiled
+        if k[0] == sampler_key(sampler) and "chunk_jit" in decoder._compiled[k]
+    )
+    function = decoder._compiled[key]["chunk_jit"]
+    args = (
+        tf.convert_to_tensor(ids),
+        decoder._prefill_cache(ids, start),
+        tf.constant(start, tf.int32),
+        tf.constant(0, tf.int32),
+        tf.convert_to_tensor(mask),
+        (EOS_ID,),
+    )
+
+    def timed(call):
+        call()
+        seconds = []
+        for _ in range(calls):
+            began = time.perf_counter()
+            np.asarray(call()[0])
+            seconds.append(time.perf_counter() - began)
+        return _common.median(seconds) * 1e6
+
+    return {
+        "zero_step_call_polymorphic_us": _common.rounded(
+            timed(lambda: function(*args))
+        ),
+        "zero_step_call_concrete_us": _common.rounded(
+            timed(lambda: decoder._dispatch(function, args, ("chunk", key)))
+        ),
+    }
+
+
+def _mean_span(clock):
+    """Mean steps per chunk row of a clock (None without chunk rows)."""
+    frame = clock.to_dataframe()
+    spans = frame.loc[frame["kind"] == "chunk", "span"]
+    return float(spans.mean()) if len(spans) else None
 
 
 def _ms(seconds):
@@ -881,9 +1017,13 @@ def _past_context(settings, corpus, seed, generate, outputs, InferenceClock):
             for name, (decode, k) in paths.items():
                 repeats = 1 if decode == "uncached" else 3
                 walls = []
-                generate(
-                    backbone, 1, decode, max_length, None, prompt, k, generators
-                )  # warm
+                # Warm: the cached paths compile XLA per token-array width;
+                # the uncached path's shape-relaxed traces need two short
+                # calls (a full one would take minutes for the LSTM at 500).
+                for warm in (2, 3) if decode == "uncached" else (max_length,):
+                    generate(
+                        backbone, 1, decode, warm, None, prompt, k, generators
+                    )
                 for _ in range(repeats):
                     clock = InferenceClock()
                     walls.append(

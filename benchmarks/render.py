@@ -344,9 +344,12 @@ def render_clock(payload, results_dir, output):
             "fused `while_loop`, on the stepwise path in chunks of k "
             "steps per clocked cycle (`chunk_size=k`: one XLA-compiled "
             "`while_loop` per cycle; the clock's rows are chunks and its "
-            "per-step figures are derived, `seconds / span`), and one "
-            "step per cycle. `greedy same` compares the texts of all "
-            "four. TTFT/TPOT/step are the chunked runs' clock figures.\n",
+            "per-step figures are derived, `seconds / span`; "
+            "`chunk_size='auto'` sizes each chunk from the measured cost "
+            "of a call and of a step, `mean k` being the steps it chose), "
+            "with a fixed k, and one step per cycle. `greedy same` "
+            "compares the texts of all four. TTFT/TPOT/step are the "
+            "first chunked variant's clock figures.\n",
             table(
                 clocked,
                 [
@@ -357,13 +360,28 @@ def render_clock(payload, results_dir, output):
                     ("chunk_size", "k"),
                     ("chunked_tokens_per_s", "chunks tok/s"),
                     ("chunked_over_fused", "chunks / fused"),
-                    ("small_chunk_size", "k (small)"),
-                    ("chunked_small_over_fused", "small / fused"),
+                    ("chunked_mean_span", "mean k"),
+                    ("auto_call_ms", "auto: call (ms)"),
+                    ("auto_step_ms", "auto: step (ms)"),
+                    ("small_chunk_size", "k (fixed)"),
+                    ("chunked_small_over_fused", "fixed k / fused"),
                     ("stepwise_over_fused", "k=1 / fused"),
                     ("chunked_ttft_ms", "TTFT (ms)"),
                     ("chunked_tpot_ms", "TPOT (ms)"),
                     ("chunked_step_mean_ms", "step (ms, derived)"),
                     ("greedy_identical", "greedy same"),
+                ],
+            ),
+            "Fixed cost of one cycle: a zero-step cycle called as a "
+            "`tf.function` (what every cycle paid before) and through its "
+            "concrete function (`Decoder._dispatch`, what it pays now), "
+            "median µs:\n",
+            table(
+                clocked,
+                [
+                    ("configuration", "configuration"),
+                    ("zero_step_call_polymorphic_us", "tf.function (µs)"),
+                    ("zero_step_call_concrete_us", "concrete (µs)"),
                 ],
             ),
         ]

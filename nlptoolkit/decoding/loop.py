@@ -8,7 +8,9 @@
   streaming see them: the prefill and the first step (one call; it
   produces the first token, TTFT), then one step per cycle
   (``chunk_size=1``, kind ``"step"``) or up to ``chunk_size`` steps per
-  cycle (kind ``"chunk"``; the clock derives per-step figures from it).
+  cycle (kind ``"chunk"``; the clock derives per-step figures from it;
+  ``chunk_size="auto"`` sizes each chunk from the measured cost of a call
+  and of a step, ``ChunkSizer``).
   Each cycle is a ``while_loop`` whose start and number of steps are
   tensors, compiled with XLA like the fused loop: a new position neither
   retraces nor recompiles. (A single step compiled with XLA and its
@@ -64,7 +66,10 @@ hooks' ``logs`` carry ``kind`` (``"step"``, ``"chunk"`` or
 ``"reprefill"``) and, at the end, ``span`` (the steps the cycle ran).
 """
 
+import functools
 import logging
+import math
+import time
 
 import keras
 import numpy as np
@@ -99,6 +104,31 @@ def _compile(function, jit_compile=False):
     return function
 
 
+# `_flat_caller`'s answer where a concrete function cannot be called
+# directly: `_dispatch` then calls the tf.function as usual.
+_POLYMORPHIC = object()
+
+
+def _flat_caller(function, args, flat):
+    """``call(flat_tensors)`` running ``function``'s concrete function for
+    ``args`` (traced here if new), or ``_POLYMORPHIC`` where its inputs do
+    not line up with ``flat`` (then the ``tf.function`` is called)."""
+    concrete = function.get_concrete_function(*args)
+    call_flat = getattr(concrete, "_call_flat", None)
+    captured = list(concrete.captured_inputs)
+    inputs = concrete.inputs
+    if call_flat is None or len(inputs) != len(flat) + len(captured):
+        return _POLYMORPHIC
+    for placeholder, value in zip(inputs, flat, strict=False):
+        if placeholder.dtype != value.dtype:
+            return _POLYMORPHIC
+
+    def call(tensors):
+        return call_flat(tensors, captured)
+
+    return call
+
+
 def _call_hooks(callbacks, hook, *args):
     for callback in callbacks:
         method = getattr(callback, hook, None)
@@ -118,18 +148,20 @@ def check_jit_compile(jit_compile):
 
 
 def check_chunk_size(chunk_size, decode="stepwise"):
-    """``chunk_size`` if it is an integer >= 1 (> 1 only when stepwise)."""
-    if (
+    """``chunk_size`` if it is an integer >= 1 or ``"auto"`` (anything but
+    1 only when stepwise)."""
+    if chunk_size != "auto" and (
         isinstance(chunk_size, bool)
         or not isinstance(chunk_size, int)
         or chunk_size < 1
     ):
         raise ValueError(
             "`chunk_size` (decoding steps per clocked cycle) must be an "
-            f"integer >= 1. Received: chunk_size={chunk_size!r}. Use 1 "
-            "(one step per cycle) or e.g. 32."
+            f"integer >= 1 or 'auto'. Received: chunk_size={chunk_size!r}. "
+            "Use 1 (one step per cycle), e.g. 32, or 'auto' (chunks sized "
+            "so that the per-call cost stays a small part of each cycle)."
         )
-    if chunk_size > 1 and decode != "stepwise":
+    if chunk_size != 1 and decode != "stepwise":
         raise ValueError(
             "`chunk_size` groups the steps of decode='stepwise' into "
             f"cycles. Received: chunk_size={chunk_size} with "
@@ -152,6 +184,78 @@ def check_decode(decode, sampler=None):
             f"so it needs decode='fused'. Received: decode={decode!r}. "
             "Use decode='fused' or a greedy/top_k/top_p sampler."
         )
+
+
+class ChunkSizer:
+    """Steps per chunk for ``chunk_size="auto"``.
+
+    A chunk of k steps costs about ``call + k * step`` seconds: ``call``
+    is the fixed cost of one compiled call (dispatch, and copying the
+    cache in and out, which XLA does for an argument it may not
+    overwrite: about 60 ms for a 4-layer, 128-wide Transformer's 68 MB
+    cache at batch 32 and 517 positions on a shared 2-core CPU), ``step``
+    the cost of one step inside the loop. k is the smallest number of
+    steps that keeps ``call`` at most ``CALL_SHARE`` of the chunk, and no
+    more than ``MAX_SECONDS`` of steps (at least one step). ``call`` is
+    measured once, by ``probe`` (a call that runs no step); ``step``
+    from every chunk that did not compile (``record``). Before the first
+    chunk is measured, a chunk has ``FIRST_STEPS`` steps. ``costs`` (a
+    dict) keeps both across runs of the same settings and shapes.
+
+    Example:
+    >>> from nlptoolkit.decoding.loop import ChunkSizer
+    >>> sizer = ChunkSizer({})
+    >>> sizer.steps()
+    8
+    >>> sizer.costs.update(call=0.001, step=0.0002)  # 1 ms, 0.2 ms a step
+    >>> sizer.steps()  # 19 * 1 / 0.2: the call is 5% of the chunk
+    95
+    >>> sizer.costs.update(call=0.06, step=0.05)
+    >>> sizer.steps()  # about 1.2 s, over MAX_SECONDS: 1 s of steps
+    20
+    """
+
+    CALL_SHARE = 0.05
+    MAX_SECONDS = 1.0
+    FIRST_STEPS = 8
+
+    def __init__(self, costs):
+        self.costs = costs
+
+    def needs_probe(self):
+        return "call" not in self.costs
+
+    def probe(self, call, repeats=3):
+        """Time ``call()``: the fastest of ``repeats`` calls that did not
+        compile. Returns whether one compiled (the next cycle is then
+        warm-up)."""
+        compiled, fastest = False, None
+        while fastest is None or repeats > 0:
+            began = time.perf_counter()
+            _, warmup = call()
+            seconds = time.perf_counter() - began
+            compiled = compiled or bool(warmup)
+            if not warmup:
+                repeats -= 1
+                fastest = seconds if fastest is None else min(fastest, seconds)
+        self.costs["call"] = fastest
+        return compiled
+
+    def record(self, steps, seconds, warmup):
+        """A chunk of ``steps`` steps took ``seconds``."""
+        if warmup or steps < 1:
+            return
+        call = self.costs.get("call", 0.0)
+        self.costs["step"] = max(seconds - call, 1e-7 * steps) / steps
+
+    def steps(self):
+        step = self.costs.get("step")
+        if step is None:
+            return self.FIRST_STEPS
+        call = self.costs.get("call", 0.0)
+        share = self.CALL_SHARE
+        amortised = math.ceil(call * (1 - share) / (share * step))
+        return max(1, min(amortised, int(self.MAX_SECONDS / step)))
 
 
 class Decoder:
@@ -179,6 +283,11 @@ class Decoder:
         # per shape, even where tf.function's trace is shape-relaxed).
         self._jit_shapes = set()
         self._jit_logged = set()
+        # (function, argument shapes) -> how `_dispatch` calls it.
+        self._concrete = {}
+        # (settings, shapes) -> ChunkSizer's measured costs, which size
+        # the chunks of the next chunk_size="auto" run from its start.
+        self._chunk_costs = {}
 
     # ------------------------------------------------------ compiled parts
     def _prefill_impl(self, tokens, length, encoder_inputs=None):
@@ -425,7 +534,11 @@ class Decoder:
             None if encoder_inputs is None else tuple(encoder_inputs.shape),
         )
         try:
-            output = functions["fused_jit"](*tensors, stop, encoder_inputs)
+            output = self._dispatch(
+                functions["fused_jit"],
+                (*tensors, stop, encoder_inputs),
+                ("fused", key),
+            )
         except tf.errors.OpError as error:
             if jit_compile is True:
                 raise
@@ -558,7 +671,9 @@ class Decoder:
         and the stepwise cycles (see the module docstring); the uncached
         path ignores it. ``chunk_size`` (stepwise only): steps per cycle
         (1: one step per cycle, kind ``"step"``; k > 1: up to k steps in
-        one compiled call, kind ``"chunk"``). A token array wider than a
+        one compiled call, kind ``"chunk"``; ``"auto"``: chunks sized by
+        ``ChunkSizer`` so that the fixed cost of a call stays about 5% of
+        each). A token array wider than a
         Transformer's positions decodes over the sliding context window
         (``nlptoolkit.decoding.window``) on every path."""
         check_decode(decode, sampler)
@@ -640,6 +755,7 @@ class Decoder:
             on_token,
             chunk_size,
             reprefill=windowed and decode == "stepwise",
+            memo=(key, token_ids.shape, tuple(int(t) for t in stop_token_ids)),
         )
         generated = count_generated(output, mask, stop_token_ids)
         _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
@@ -656,13 +772,15 @@ class Decoder:
         on_token,
         chunk_size=1,
         reprefill=False,
+        memo=None,
     ):
         """The Python loop shared by stepwise and uncached decoding.
 
         Each cycle is the prefill (prompt in, first token out), a
         re-prefill (``reprefill``: the window slid; its first token out),
         one step (``chunk_size`` 1) or a chunk of up to ``chunk_size``
-        steps that ends before the window's next slide.
+        steps (``"auto"``: sized by ``ChunkSizer``, its figures kept per
+        ``memo``) that ends before the window's next slide.
         ``advance(index, steps, first)`` computes the tokens at ``index``
         .. ``index + steps - 1`` (fewer once every row has stopped) and
         returns ``(new_tokens, warmup)``, ``new_tokens`` a numpy array
@@ -673,8 +791,18 @@ class Decoder:
         stop = np.asarray(list(stop_token_ids), dtype="int32")
         generating = ~mask
         window = self.window
+        sizer = None
+        if chunk_size == "auto":
+            sizer = ChunkSizer(self._chunk_costs.setdefault(memo, {}))
+        pending_warmup = False
         index, step = start, 0
         while index < length:
+            if sizer is not None and index > start and sizer.needs_probe():
+                # Once per settings and shapes: the cost of a call that
+                # runs no step (dispatch, the cache in and out).
+                pending_warmup = sizer.probe(
+                    functools.partial(advance, index, 0, False)
+                )
             if index == start:
                 kind, steps = "prefill", 1
                 _call_hooks(
@@ -683,7 +811,8 @@ class Decoder:
                     {"position": index, "batch_size": batch_size},
                 )
             else:
-                steps = min(chunk_size, length - index)
+                steps = sizer.steps() if sizer else chunk_size
+                steps = min(steps, length - index)
                 kind = "step" if chunk_size == 1 else "chunk"
                 if reprefill and window.slides_at(index):
                     kind, steps = "reprefill", 1
@@ -695,8 +824,13 @@ class Decoder:
                     step,
                     {"position": index, "batch_size": batch_size, "kind": kind},
                 )
+            began = time.perf_counter()
             new_tokens, warmup = advance(index, steps, index == start)
             ran = new_tokens.shape[1]
+            if sizer is not None and kind == "chunk":
+                sizer.record(ran, time.perf_counter() - began, warmup)
+            if kind != "prefill":
+                warmup, pending_warmup = warmup or pending_warmup, False
             # The cycle's own bookkeeping (store, stop check) is part of
             # it, so the clock's cycles add up to the call's wall time.
             token_ids[:, index : index + ran] = new_tokens
@@ -743,7 +877,7 @@ class Decoder:
                     functions[f"{name}_python"], jit_compile=True
                 )
             try:
-                output = functions[jitted](*args)
+                output = self._dispatch(functions[jitted], args, (name, key))
             except tf.errors.OpError as error:
                 if jit_compile is True:
                     raise
@@ -769,8 +903,46 @@ class Decoder:
             return output, compiled or self.traces != traces_before
         if name not in functions:
             functions[name] = _compile(functions[f"{name}_python"])
-        output = functions[name](*args)
+        output = self._dispatch(functions[name], args, (name, key, "plain"))
         return output, self.traces != traces_before
+
+    def _dispatch(self, function, args, key):
+        """``function(*args)``, through its concrete function for the
+        arguments' shapes where TensorFlow offers one.
+
+        Calling a ``tf.function`` matches the arguments against its traced
+        signatures on every call: about 1 ms on a shared 2-core CPU,
+        several times a cheap decoding step (a 4 x 128 LSTM step at batch
+        1 takes about 0.15 ms), so a clocked cycle of one step paid more
+        for the dispatch than for the step. The concrete function traced
+        for these shapes (``get_concrete_function``, once) runs its graph
+        directly: about 0.15 ms a call, the XLA launch included. Measured
+        in ``benchmarks/clock.py`` (see ``fused_vs_clocked``).
+        """
+        if keras.backend.backend() != "tensorflow":
+            return function(*args)
+        import tensorflow as tf
+
+        flat = [value for value in tf.nest.flatten(args) if tf.is_tensor(value)]
+        # The tensors' types and the Python values (stop ids, None), which
+        # the concrete function was traced with as constants.
+        signature = key + (
+            repr(
+                tf.nest.map_structure(
+                    lambda v: (
+                        (v.dtype.name, tuple(v.shape)) if tf.is_tensor(v) else v
+                    ),
+                    args,
+                )
+            ),
+        )
+        call = self._concrete.get(signature)
+        if call is None:
+            call = _flat_caller(function, args, flat)
+            self._concrete[signature] = call
+        if call is _POLYMORPHIC:
+            return function(*args)
+        return call(flat)
 
     def _stepwise_advance(
         self,

@@ -9,6 +9,7 @@ from nlptoolkit.decoding import Decoder
 from nlptoolkit.decoding import adapter_for
 from nlptoolkit.decoding import check_chunk_size
 from nlptoolkit.decoding import make_sampler
+from nlptoolkit.decoding.loop import ChunkSizer
 from nlptoolkit.heads import LanguageModelHead
 
 
@@ -50,7 +51,7 @@ def test_chunks_give_the_fused_array_with_stop_tokens(kind):
     # Stop on a token each row generates, so both rows stop early.
     stop = (int(free[0, 6]), int(free[1, 5]))
     fused = decoder.generate(ids.copy(), 2, mask, greedy, stop_token_ids=stop)
-    for chunk_size in (1, 3, 32):
+    for chunk_size in (1, 3, 32, "auto"):
         chunked = decoder.generate(
             ids.copy(),
             2,
@@ -128,3 +129,69 @@ def test_chunk_size_needs_the_stepwise_path(decode):
         decoder.generate(
             ids, 2, mask, make_sampler("greedy"), decode=decode, chunk_size=4
         )
+
+
+def test_auto_chunks_are_sized_from_the_measured_costs():
+    decoder = build("lstm")
+    ids, mask = batch(40)
+    greedy = make_sampler("greedy")
+    fused = decoder.generate(ids.copy(), 2, mask, greedy)
+    frames, first_chunk = [], []
+    for _ in range(2):
+        costs = dict(next(iter(decoder._chunk_costs.values()), {}))
+        first_chunk.append(min(ChunkSizer(costs).steps(), 37))
+        clock = InferenceClock()
+        output = decoder.generate(
+            ids.copy(),
+            2,
+            mask,
+            greedy,
+            decode="stepwise",
+            chunk_size="auto",
+            callbacks=[clock],
+        )
+        np.testing.assert_array_equal(output, fused)
+        frames.append(clock.to_dataframe())
+    for frame, steps in zip(frames, first_chunk, strict=True):
+        assert frame["kind"].tolist()[0] == "prefill"
+        assert set(frame["kind"].tolist()[1:]) == {"chunk"}
+        assert frame["span"].sum() == 38  # every step, once
+        assert frame["position"].tolist()[1] == 3
+        assert frame["span"].tolist()[1] == steps
+    # The first run measured a call and a step (the second run's first
+    # chunk was sized from them, not ChunkSizer.FIRST_STEPS).
+    assert first_chunk[0] == ChunkSizer.FIRST_STEPS
+    (costs,) = decoder._chunk_costs.values()
+    assert costs["call"] > 0 and costs["step"] > 0
+    assert not frames[1]["warmup"].any()
+
+
+def test_chunk_sizer_keeps_the_call_a_small_share_of_each_chunk():
+    sizer = ChunkSizer({})
+    assert sizer.needs_probe() and sizer.steps() == ChunkSizer.FIRST_STEPS
+    calls = []
+
+    def call():
+        calls.append(1)
+        return None, len(calls) == 1  # the first call compiles
+
+    assert sizer.probe(call, repeats=2) is True and len(calls) == 3
+    assert not sizer.needs_probe()
+    sizer.costs["call"] = 0.0021
+    sizer.record(10, 0.0121, warmup=False)  # 1 ms a step
+    assert sizer.costs["step"] == pytest.approx(0.001)
+    steps = sizer.steps()
+    assert 0.0021 / (0.0021 + steps * 0.001) <= ChunkSizer.CALL_SHARE
+    assert 0.0021 / (0.0021 + (steps - 1) * 0.001) > ChunkSizer.CALL_SHARE
+    sizer.record(10, 5.0, warmup=True)  # a compile: not a step cost
+    assert sizer.costs["step"] == pytest.approx(0.001)
+    sizer.costs.update(call=10.0, step=0.5)  # capped at MAX_SECONDS
+    assert sizer.steps() == int(ChunkSizer.MAX_SECONDS / 0.5)
+    sizer.costs.update(call=10.0, step=5.0)  # a step over the cap: 1
+    assert sizer.steps() == 1
+
+
+def test_auto_chunk_size_is_accepted_only_stepwise():
+    assert check_chunk_size("auto") == "auto"
+    with pytest.raises(ValueError, match="decode='stepwise'"):
+        check_chunk_size("auto", "fused")

@@ -108,6 +108,7 @@ def test_every_path_matches_the_cropping_reference(keep):
     runs = {
         "fused": {"decode": "fused"},
         "stepwise-chunks": {"decode": "stepwise", "chunk_size": 5},
+        "stepwise-auto": {"decode": "stepwise", "chunk_size": "auto"},
         "uncached": {"decode": "uncached"},
     }
     if keep is None:

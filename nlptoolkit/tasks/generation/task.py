@@ -570,7 +570,9 @@ class TextGenerator(Task):
                 clocked cycle. 1 (default): each step is its own cycle
                 (kind ``"step"``); k > 1: k steps run in one compiled
                 call (kind ``"chunk"``, nearly the fused loop's speed),
-                and the clock derives per-step figures from them.
+                and the clock derives per-step figures from them;
+                ``"auto"``: chunks sized from the measured cost of a call
+                and of a step (``nlptoolkit.decoding.loop.ChunkSizer``).
                 ``on_token`` still sees every token, after its chunk.
         """
         prompts = check_texts(prompts, "prompts")
