@@ -409,3 +409,27 @@ def best_two_token_score(generator, prompt, stop_ids):
     second = last_log_probs(rows).max(-1)
     stops = np.isin(np.arange(size), stop_ids)
     return float(np.max(first + np.where(stops, 0.0, second)))
+
+
+def beam_gains_over_greedy(generator, prompts):
+    """Per prompt, two new tokens with as many beams as ids (exhaustive
+    beam search): checks that the beam's continuation scores what
+    ``best_two_token_score`` finds (atol 1e-4) and never below greedy's
+    (both scored by ``continuation_log_probs``); returns beam - greedy.
+    Each prompt is its own call, so a second prompt length retraces the
+    loop with relaxed shapes."""
+    size = len(generator.tokenizer.vocabulary)
+    gains = []
+    for prompt in prompts:
+        lengths, stop_ids, out = greedy_and_beam(
+            generator, [prompt], 2, num_beams=size
+        )
+        greedy, beam = (
+            continuation_log_probs(generator, out[name], lengths, stop_ids)[0]
+            for name in ("greedy", "beam")
+        )
+        best = best_two_token_score(generator, prompt, stop_ids)
+        assert abs(beam - best) <= 1e-4, (prompt, beam, best)
+        assert beam >= greedy - 1e-4, (prompt, beam, greedy)
+        gains.append(beam - greedy)
+    return gains
