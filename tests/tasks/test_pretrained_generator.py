@@ -1,9 +1,9 @@
 """Fine-tuning pretrained causal LMs through TextGenerator: a tiny random
 GPT-2 saved with keras-hub's ``save_to_preset`` and the same model written
 as a Hugging Face folder; the three decode paths, the cache against the
-uncached forward pass, the clock, save/load without the preset, export,
-special ids (GPT-2's id 0 is the real token "!", its one special token
-the last id), and every bad input.
+uncached forward pass, beam search against greedy, the clock, save/load
+without the preset, export, special ids (GPT-2's id 0 is the real token
+"!", its one special token the last id), and every bad input.
 
 XLA compiles take seconds per shape on a 2-core CPU, so the default tests
 decode with ``jit_compile=False``; the slow ones cover XLA (the default),
@@ -171,11 +171,11 @@ def test_cached_steps_equal_the_uncached_forward_pass(tuned):
 def test_beam_search_never_scores_below_greedy(tuned):
     """Exhaustive two-token beam search (as many beams as ids) scores
     the best continuation of the model's uncached logits (atol 1e-4),
-    never below greedy's, and beats it where greedy's first token is not
-    the best start."""
+    never below greedy's, and beats it by over a nat: greedy's first token
+    is not the best start."""
     generator, _ = tuned
-    gains = beam_gains_over_greedy(generator, PROMPTS)
-    assert max(gains) > 0.1, gains
+    gains = beam_gains_over_greedy(generator, PROMPTS[:2])
+    assert min(gains) > 1.0, gains  # About 3.6 nats on both prompts.
 
 
 def test_clock_rows_and_streaming_on_the_stepwise_path(tuned):
