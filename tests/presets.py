@@ -191,11 +191,12 @@ GPT2_TEXTS = [
 ]
 
 
-def gpt2_vocabulary(size=None):
+def gpt2_vocabulary(size=None, specials=("<|endoftext|>",)):
     """``(vocabulary, merges)`` of a byte-level BPE tokenizer: ``"!"``
     (id 0), the letters, ``"Ġ"`` (a space) and ``"Ċ"`` (a newline),
     ``"Ġ" + letter`` merges, the words of ``GPT2_TEXTS`` as merges, then
-    letter pairs up to ``size`` ids; ``"<|endoftext|>"`` last."""
+    letter pairs up to ``size`` ids; the ``specials`` last (GPT-2's
+    ``"<|endoftext|>"`` by default)."""
     tokens = ["!", *GPT2_LETTERS, "Ġ", "Ċ"]
     merges = []
 
@@ -218,10 +219,10 @@ def gpt2_vocabulary(size=None):
     if size is not None:
         for left in GPT2_LETTERS[:26]:
             for right in GPT2_LETTERS[:26]:
-                if len(tokens) >= size - 1:
+                if len(tokens) >= size - len(specials):
                     break
                 merge(left, right)
-    tokens.append("<|endoftext|>")
+    tokens.extend(specials)
     return {token: i for i, token in enumerate(tokens)}, merges
 
 
@@ -278,6 +279,160 @@ def write_hf_gpt2(folder, **sizes):
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(config, stream)
     return str(folder)
+
+
+# Llama 3: grouped-query attention (4 query heads over 2 key/value heads),
+# rotary positions (no position table), an untied output embedding and
+# five special tokens, the vocabulary's last ids: start, end, two header
+# tokens and "<|eot_id|>" (a second end token).
+LLAMA3_SPECIALS = (
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+)
+
+
+def tiny_llama3(
+    num_layers=2,
+    hidden_dim=16,
+    num_query_heads=4,
+    num_key_value_heads=2,
+    seed=0,
+):
+    """A random ``Llama3CausalLM`` with a ``Llama3CausalLMPreprocessor``
+    over ``gpt2_vocabulary``'s tokens and ``LLAMA3_SPECIALS``."""
+    import keras
+    import keras_hub
+
+    vocabulary, merges = gpt2_vocabulary(specials=LLAMA3_SPECIALS)
+    keras.utils.set_random_seed(seed)
+    tokenizer = keras_hub.models.Llama3Tokenizer(
+        vocabulary=vocabulary, merges=merges
+    )
+    backbone = keras_hub.models.Llama3Backbone(
+        vocabulary_size=len(vocabulary),
+        num_layers=num_layers,
+        num_query_heads=num_query_heads,
+        num_key_value_heads=num_key_value_heads,
+        hidden_dim=hidden_dim,
+        intermediate_dim=2 * hidden_dim,
+    )
+    preprocessor = keras_hub.models.Llama3CausalLMPreprocessor(
+        tokenizer, sequence_length=32
+    )
+    return keras_hub.models.Llama3CausalLM(
+        backbone=backbone, preprocessor=preprocessor
+    )
+
+
+def write_keras_hub_llama3(folder, **sizes):
+    """A keras-hub preset folder (``save_to_preset``) of ``tiny_llama3``."""
+    tiny_llama3(**sizes).save_to_preset(str(folder))
+    return str(folder)
+
+
+def continuation_log_probs(generator, ids, lengths, stop_ids):
+    """Per row of ``ids``: the sum of ``log p(token | prefix)`` over its
+    new tokens (from ``lengths[row]`` up to and including the first of
+    ``stop_ids``), from the model's uncached forward pass with the
+    decoder's ``forbidden_ids`` masked out, as decoding masks them."""
+    logits = np.array(generator.model.predict(ids, verbose=0), "float64")
+    logits[..., list(generator.decoder.adapter.forbidden_ids)] = -1e9
+    top = logits.max(-1, keepdims=True)
+    log_probs = (
+        logits - top - np.log(np.exp(logits - top).sum(-1, keepdims=True))
+    )
+    scores = []
+    for row, start in zip(ids, lengths, strict=True):
+        total = 0.0
+        for index in range(int(start), len(row)):
+            total += log_probs[len(scores), index - 1, row[index]]
+            if row[index] in stop_ids:
+                break
+        scores.append(total)
+    return np.array(scores)
+
+
+def greedy_and_beam(generator, prompts, max_length, num_beams=4):
+    """``(lengths, stop_ids, {"greedy": ids, "beam": ids})``: the arrays
+    the decoder returns for ``prompts`` (no XLA; beam search ranked by
+    the plain sum of log-probabilities, ``length_penalty=0``)."""
+    from nlptoolkit.decoding import make_sampler
+
+    stop_ids = [generator.special_ids[1]]
+    ids, lengths = generator._encode_prompts(prompts, max_length, stop_ids)
+    mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    samplers = {
+        "greedy": make_sampler("greedy"),
+        "beam": make_sampler("beam", num_beams=num_beams, length_penalty=0.0),
+    }
+    out = {
+        name: np.asarray(
+            generator.decoder.generate(
+                ids,
+                int(lengths.min()),
+                mask,
+                sampler,
+                stop_token_ids=stop_ids,
+                jit_compile=False,
+            )
+        )
+        for name, sampler in samplers.items()
+    }
+    return lengths, stop_ids, out
+
+
+def best_two_token_score(generator, prompt, stop_ids):
+    """The highest log-probability of any two new tokens after
+    ``prompt`` (a stop token first ends it), by exhaustive search over
+    the model's uncached logits (forbidden ids masked)."""
+    ids, lengths = generator._encode_prompts([prompt], 0)
+    prefix = ids[0, : int(lengths[0])]
+    forbidden = list(generator.decoder.adapter.forbidden_ids)
+
+    def last_log_probs(rows):
+        logits = np.array(generator.model.predict(rows, verbose=0), "float64")
+        logits = logits[:, -1]
+        logits[:, forbidden] = -1e9
+        top = logits.max(-1, keepdims=True)
+        return (
+            logits - top - np.log(np.exp(logits - top).sum(-1, keepdims=True))
+        )
+
+    first = last_log_probs(prefix[None])[0]
+    size = len(first)
+    rows = np.concatenate(
+        [np.tile(prefix, (size, 1)), np.arange(size)[:, None]], axis=1
+    ).astype("int32")
+    second = last_log_probs(rows).max(-1)
+    stops = np.isin(np.arange(size), stop_ids)
+    return float(np.max(first + np.where(stops, 0.0, second)))
+
+
+def beam_gains_over_greedy(generator, prompts):
+    """Per prompt, two new tokens with as many beams as ids (exhaustive
+    beam search): checks that the beam's continuation scores what
+    ``best_two_token_score`` finds (atol 1e-4) and never below greedy's
+    (both scored by ``continuation_log_probs``); returns beam - greedy.
+    Each prompt is its own call, so a second prompt length retraces the
+    loop with relaxed shapes."""
+    size = len(generator.tokenizer.vocabulary)
+    gains = []
+    for prompt in prompts:
+        lengths, stop_ids, out = greedy_and_beam(
+            generator, [prompt], 2, num_beams=size
+        )
+        greedy, beam = (
+            continuation_log_probs(generator, out[name], lengths, stop_ids)[0]
+            for name in ("greedy", "beam")
+        )
+        best = best_two_token_score(generator, prompt, stop_ids)
+        assert abs(beam - best) <= 1e-4, (prompt, beam, best)
+        assert beam >= greedy - 1e-4, (prompt, beam, greedy)
+        gains.append(beam - greedy)
+    return gains
 
 
 # --- seq2seq presets ---

@@ -81,6 +81,18 @@ def _generated_lengths(token_ids, mask, index, stop_token_ids):
     return ops.maximum(lengths, 1.0)
 
 
+def _keep_static_shape(x, shape):
+    """``x`` with the static ``shape`` it entered the loop with: a traced
+    call whose lengths were relaxed to None (a second prompt length
+    without XLA) loses the beam dimension in the reshapes, which
+    TensorFlow's ``while_loop`` refuses."""
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.ensure_shape(x, shape)
+    return x
+
+
 @keras.saving.register_keras_serializable(package="nlptoolkit")
 class BeamSampler(keras_hub.samplers.BeamSampler):
     """keras-hub's beam search with frozen finished beams and a
@@ -248,11 +260,13 @@ class BeamSampler(keras_hub.samplers.BeamSampler):
                 )
 
             def gather_beams(x):
+                shape = x.shape
                 x = unflatten_beams(x)
                 indices = beam_indices
                 for axis in range(2, len(x.shape)):
                     indices = ops.expand_dims(indices, axis=axis)
-                return flatten_beams(ops.take_along_axis(x, indices, axis=1))
+                x = flatten_beams(ops.take_along_axis(x, indices, axis=1))
+                return _keep_static_shape(x, shape)
 
             prompt = gather_beams(prompt)
             if has_cache:
@@ -274,7 +288,9 @@ class BeamSampler(keras_hub.samplers.BeamSampler):
                     unflatten_beams(prompt), top[:, None, None], axis=1
                 )[:, 0]
                 better = top_score > best_score
-                best = ops.where(better[:, None], top_prompt, best)
+                best = _keep_static_shape(
+                    ops.where(better[:, None], top_prompt, best), best.shape
+                )
                 best_score = ops.where(better, top_score, best_score)
             return (
                 prompt,

@@ -1,9 +1,9 @@
 """Fine-tuning pretrained causal LMs through TextGenerator: a tiny random
 GPT-2 saved with keras-hub's ``save_to_preset`` and the same model written
 as a Hugging Face folder; the three decode paths, the cache against the
-uncached forward pass, the clock, save/load without the preset, export,
-special ids (GPT-2's id 0 is the real token "!", its one special token
-the last id), and every bad input.
+uncached forward pass, beam search against greedy, the clock, save/load
+without the preset, export, special ids (GPT-2's id 0 is the real token
+"!", its one special token the last id), and every bad input.
 
 XLA compiles take seconds per shape on a 2-core CPU, so the default tests
 decode with ``jit_compile=False``; the slow ones cover XLA (the default),
@@ -16,6 +16,7 @@ import shutil
 import numpy as np
 import pytest
 from presets import GPT2_TEXTS
+from presets import beam_gains_over_greedy
 from presets import write_hf_gpt2
 from presets import write_keras_hub_bert
 from presets import write_keras_hub_gpt2
@@ -28,30 +29,43 @@ END_ID = 63  # "<|endoftext|>", the tiny vocabulary's last id.
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
-    root = tmp_path_factory.mktemp("gpt2")
-    return {
-        "keras_hub": write_keras_hub_gpt2(root / "hub"),
-        "huggingface": write_hf_gpt2(root / "hf"),
-    }
+def hub_folder(tmp_path_factory):
+    return write_keras_hub_gpt2(tmp_path_factory.mktemp("gpt2") / "hub")
+
+
+@pytest.fixture(scope="module")
+def folders(hub_folder, tmp_path_factory):
+    """Both formats (the Hugging Face one only for the tests that need
+    it: writing it builds a second model)."""
+    hf = write_hf_gpt2(tmp_path_factory.mktemp("gpt2-hf") / "hf")
+    return {"keras_hub": hub_folder, "huggingface": hf}
 
 
 def fine_tune(folder):
     generator = nlptoolkit.TextGenerator(
         folder, seed=0, sequence_length=16, learning_rate=1e-2
     )
-    history = generator.fit(GPT2_TEXTS * 4, epochs=3, batch_size=4, verbose=0)
+    history = generator.fit(GPT2_TEXTS * 2, epochs=3, batch_size=4, verbose=0)
     return generator, history.history["loss"]
 
 
 @pytest.fixture(scope="module")
-def tuned(folders):
-    return fine_tune(folders["keras_hub"])
+def tuned(hub_folder):
+    return fine_tune(hub_folder)
 
 
-def check_fine_tuned(source, folder, generator, losses, tmp_path, jit):
+@pytest.fixture(scope="module")
+def saved(tuned, tmp_path_factory):
+    """The fine-tuned generator's ``.keras`` file, saved once."""
+    path = tmp_path_factory.mktemp("saved") / "generator.keras"
+    tuned[0].save(path)
+    return path
+
+
+def check_fine_tuned(source, folder, generator, losses, path, jit):
     """Loss went down; greedy text is the same on the three paths and
-    after ``nlptoolkit.load`` with the preset folder gone."""
+    after ``nlptoolkit.load`` of ``path`` (saved here unless it exists)
+    with the preset folder gone."""
     assert losses[-1] < losses[0] - 0.2
     manifest = generator.model.task_config["pretrained"]
     assert (manifest["source"], manifest["handle"]) == (source, folder)
@@ -67,8 +81,8 @@ def check_fine_tuned(source, folder, generator, losses, tmp_path, jit):
     pairs = list(zip(out["fused"], PROMPTS, strict=True))
     assert all(text.startswith(prompt) for text, prompt in pairs)
     assert any(len(text) > len(prompt) for text, prompt in pairs)
-    path = tmp_path / "generator.keras"
-    generator.save(path)
+    if not os.path.exists(path):
+        generator.save(path)
     moved = folder + "-moved"
     os.rename(folder, moved)
     try:
@@ -91,12 +105,10 @@ def check_fine_tuned(source, folder, generator, losses, tmp_path, jit):
 
 
 def test_fine_tune_decode_paths_and_load_without_the_preset(
-    folders, tuned, tmp_path
+    hub_folder, tuned, saved
 ):
     generator, losses = tuned
-    check_fine_tuned(
-        "keras_hub", folders["keras_hub"], generator, losses, tmp_path, False
-    )
+    check_fine_tuned("keras_hub", hub_folder, generator, losses, saved, False)
 
 
 def test_the_hugging_face_folder_is_the_same_model(folders):
@@ -127,7 +139,7 @@ def test_hugging_face_folder_end_to_end_under_xla(folders, tuned, tmp_path):
     folder = folders["huggingface"]
     generator, losses = fine_tune(folder)
     text = check_fine_tuned(
-        "huggingface", folder, generator, losses, tmp_path, "auto"
+        "huggingface", folder, generator, losses, tmp_path / "hf.keras", "auto"
     )
     assert not generator.decoder._jit_failed
     assert text == tuned[0].generate(PROMPTS, max_length=10)
@@ -154,6 +166,16 @@ def test_cached_steps_equal_the_uncached_forward_pass(tuned):
             full[0, index - 1],
             atol=1e-5,
         )
+
+
+def test_beam_search_never_scores_below_greedy(tuned):
+    """Exhaustive two-token beam search (as many beams as ids) scores
+    the best continuation of the model's uncached logits (atol 1e-4),
+    never below greedy's, and beats it by over a nat: greedy's first token
+    is not the best start."""
+    generator, _ = tuned
+    gains = beam_gains_over_greedy(generator, PROMPTS[:2])
+    assert min(gains) > 1.0, gains  # About 3.6 nats on both prompts.
 
 
 def test_clock_rows_and_streaming_on_the_stepwise_path(tuned):
@@ -193,25 +215,22 @@ def test_past_the_model_positions_every_path_slides_alike(tuned):
     assert out[0] == out[1] == out[2]
 
 
-def steered(generator, path, target):
-    """A copy of ``generator`` (through ``path``) whose every step
-    prefers ``target``: the final layer norm outputs one vector ``v``
-    (gamma 0, beta ``v``) and ``target``'s tied embedding is ``10 v``."""
-    generator.save(path)
-    copy = nlptoolkit.load(path)
-    hub = copy.model.backbone.hub_backbone
+def steer(generator, target, table):
+    """Make every step of ``generator`` prefer ``target``: the final
+    layer norm outputs one vector ``v`` (gamma 0, beta ``v``) and the
+    tied embedding is ``table`` with ``target``'s row ``10 v``."""
+    hub = generator.model.backbone.hub_backbone
     rng = np.random.default_rng(0)
     v = rng.normal(size=hub.hidden_dim).astype("float32")
     hub.layer_norm.gamma.assign(np.zeros(hub.hidden_dim, "float32"))
     hub.layer_norm.beta.assign(v)
-    table = np.asarray(hub.token_embedding.embeddings).copy()
+    table = table.copy()
     table[target] = 10 * v
     hub.token_embedding.embeddings.assign(table)
-    copy._decoder = None
-    return copy
+    return generator
 
 
-def test_special_ids_come_from_the_preset(tuned, tmp_path):
+def test_special_ids_come_from_the_preset(tuned, saved):
     """Id 0 is GPT-2's "!", a real token: it is generated, learned from
     and usable as a stop token; the end id (the last) ends generation."""
     generator, _ = tuned
@@ -223,7 +242,10 @@ def test_special_ids_come_from_the_preset(tuned, tmp_path):
     x, y = generator.windows(["!!! the cat!"])
     assert 0 in y and -1 in y and (x != -1).all()
     assert generator.evaluate(["!!! the cat!"])["tokens"] == int((y >= 0).sum())
-    bang = steered(generator, tmp_path / "bang.keras", 0)
+    copy = nlptoolkit.load(saved)  # Steered below; `tuned` stays as is.
+    hub = copy.model.backbone.hub_backbone
+    table = np.asarray(hub.token_embedding.embeddings).copy()
+    bang = steer(copy, 0, table)
     for decode in ("fused", "uncached"):
         assert bang.generate(
             ["the cat", ""], max_length=4, decode=decode, jit_compile=False
@@ -233,7 +255,7 @@ def test_special_ids_come_from_the_preset(tuned, tmp_path):
         ["the cat"], max_length=4, stop_token="!", jit_compile=False
     ) == ["the cat!"]
     assert bang._filler([END_ID, 0]) not in (END_ID, 0)
-    end = steered(generator, tmp_path / "end.keras", END_ID)
+    end = steer(copy, END_ID, table)
     for decode in ("fused", "uncached"):
         assert end.generate(
             ["the cat", ""], max_length=5, decode=decode, jit_compile=False
@@ -266,11 +288,11 @@ def test_stop_token_and_evaluate_per_word(tuned):
 
 
 @pytest.mark.slow  # A second model, built and trained under a strategy.
-def test_mixed_precision_and_strategy(folders):
+def test_mixed_precision_and_strategy(hub_folder):
     import tensorflow as tf
 
     generator = nlptoolkit.TextGenerator(
-        folders["keras_hub"],
+        hub_folder,
         seed=0,
         sequence_length=16,
         mixed_precision=True,
@@ -284,8 +306,8 @@ def test_mixed_precision_and_strategy(folders):
     assert text[0].startswith("the cat")
 
 
-def test_sizes_freezing_and_lengths_are_refused(folders):
-    folder = folders["keras_hub"]
+def test_sizes_freezing_and_lengths_are_refused(hub_folder):
+    folder = hub_folder
     config = nlptoolkit.TextGenerator(folder, seed=3).get_config()
     assert config == {
         "backbone": folder,
@@ -334,7 +356,7 @@ def test_offline_remote_handle_gives_one_clear_error(monkeypatch):
 
 
 @pytest.mark.slow
-def test_cli_fine_tunes_a_preset_folder(folders, tmp_path, capsys):
+def test_cli_fine_tunes_a_preset_folder(hub_folder, tmp_path, capsys):
     import json
 
     from helpers import run_cli_in_process
@@ -342,7 +364,7 @@ def test_cli_fine_tunes_a_preset_folder(folders, tmp_path, capsys):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(GPT2_TEXTS * 3) + "\n")
     folder = str(tmp_path / "gpt2")
-    shutil.copytree(folders["keras_hub"], folder)
+    shutil.copytree(hub_folder, folder)
     out = tmp_path / "run"
     code, errors = run_cli_in_process(
         "generation",
