@@ -150,6 +150,28 @@ def parse_args(argv):
         help="fixed steps per cycle of the second clocked variant",
     )
     parser.add_argument("--overhead-length", type=int)
+    parser.add_argument(
+        "--past-context",
+        type=int,
+        help="context of the past-the-context generators (default 64)",
+    )
+    parser.add_argument(
+        "--past-lengths",
+        help=(
+            "comma-separated max_length values past the context (default "
+            "60,500; --quick 60,150)"
+        ),
+    )
+    parser.add_argument(
+        "--past-sizes",
+        choices=("default", "same"),
+        default="default",
+        help=(
+            "past-the-context generators: 'default', the 4 x 128 model "
+            "users train; 'same', the sizes given to the other sections "
+            "(smoke tests)"
+        ),
+    )
     parser.add_argument("--fused-repeats", type=int)
     parser.add_argument("--fused-length", type=int)
     parser.add_argument("--fit-seconds", type=float)
@@ -189,7 +211,7 @@ def parse_args(argv):
     for key in settings:
         value = getattr(args, key, None)
         if value is not None:
-            if key in ("positions", "uncached_probe_batches"):
+            if key in ("positions", "uncached_probe_batches", "past_lengths"):
                 value = [int(v) for v in value.split(",") if v.strip()]
             settings[key] = value
     settings["batch_sizes"] = [int(v) for v in args.batch_sizes.split(",")]
@@ -201,6 +223,7 @@ def parse_args(argv):
     if unknown:
         parser.error(f"--sections: unknown {unknown}; choose from {SECTIONS}")
     settings["window"] = args.window
+    settings["past_sizes"] = args.past_sizes
     # Generate `window` positions past the last table position so that its
     # median window is centred like the others.
     settings["max_length"] = (
@@ -278,6 +301,7 @@ def main(argv=None):
         "num_heads": args.num_heads,
         "sequence_length": settings["sequence_length"],
     }
+    settings["sizes"] = sizes
     generators, models = {}, {}
     for backbone in settings["backbones"]:
         generators[backbone], models[backbone] = _common.build_generator(
@@ -995,8 +1019,10 @@ def _past_context(settings, corpus, seed, generate, outputs, InferenceClock):
         "intermediate_dim": 512,
         "num_layers": 4,
         "num_heads": 4,
-        "sequence_length": settings["past_context"],
     }
+    if settings["past_sizes"] == "same":
+        sizes = dict(settings["sizes"])
+    sizes["sequence_length"] = settings["past_context"]
     generators = {}
     for backbone in settings["backbones"]:
         generators[backbone], _ = _common.build_generator(

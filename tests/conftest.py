@@ -34,6 +34,7 @@ DEAREST_FIRST = (
     "tasks/test_pretrained_classifier.py",
     "tasks/test_pretrained_generator.py",
     "tasks/test_summarization_pretrained.py",
+    "tasks/test_pretrained_generator_llama.py",
     "tasks/test_classification_cli.py",
     "tasks/test_generation_cli.py",
     "decoding/test_decoding_window.py",

@@ -67,6 +67,14 @@ def results(tmp_path_factory):
             "1",
             "--fused-length",
             "4",
+            # Past the context on the tiny model (the full run uses the 4 x
+            # 128 generator users train, 60 and 500 tokens).
+            "--past-sizes",
+            "same",
+            "--past-context",
+            "16",
+            "--past-lengths",
+            "8,40",
         ]
     )
     speed = load_script("generation_speed")
@@ -108,6 +116,16 @@ def test_clock_json_has_every_section(results):
         "clock_overhead_le_2pct",
         "cycle_sum_within_5pct_of_wall",
     }
+    past = payload["past_context"]
+    assert {(r["backbone"], r["max_length"]) for r in past} == {
+        (b, n) for b in ("lstm", "transformer") for n in (8, 40)
+    }
+    for row in past:
+        assert row["context"] == 16 and row["paths_identical"]
+        if row["backbone"] == "transformer":
+            assert row["reference_identical"]
+            if row["max_length"] == 40:
+                assert row["stepwise_reprefill_cycles"] > 0
     assert (results / "clock.png").stat().st_size > 0
 
 
