@@ -82,6 +82,7 @@ from nlptoolkit.decoding.samplers import reset_seed
 from nlptoolkit.decoding.samplers import sampler_key
 from nlptoolkit.decoding.samplers import seed_state
 from nlptoolkit.decoding.window import ContextWindow
+from nlptoolkit.preprocessing import PAD_ID
 
 DECODE_PATHS = ("fused", "stepwise", "uncached")
 
@@ -296,11 +297,19 @@ class Decoder:
             return self.adapter.prefill(tokens, length)
         return self.adapter.prefill(tokens, encoder_inputs)
 
-    @staticmethod
-    def _processed(logits, token_ids, index, no_repeat_ngram_size):
-        """The one place where logits processors run, on every path."""
+    def _processed(self, logits, token_ids, index, no_repeat_ngram_size):
+        """The one place where logits processors run, on every path.
+
+        The n-gram ban skips the adapter's ``ngram_pad_id`` (the trained
+        tokenizers' [PAD]); a pretrained model's adapter sets it to None,
+        as every id of its vocabulary may be a real token (GPT-2's 0 is
+        "!")."""
         return ban_repeated_ngrams(
-            logits, token_ids, index, no_repeat_ngram_size
+            logits,
+            token_ids,
+            index,
+            no_repeat_ngram_size,
+            pad_id=getattr(self.adapter, "ngram_pad_id", PAD_ID),
         )
 
     def _windowed(self, length):

@@ -58,6 +58,8 @@ class PresetCausalAdapter(TransformerAdapter):
     """
 
     kind = "pretrained"
+    # Every id may be a real token: the n-gram ban skips none.
+    ngram_pad_id = None
     supports_jit = True
     supports_window = True
 

@@ -45,7 +45,9 @@ def ban_repeated_ngrams(logits, token_ids, index, ngram_size, pad_id=PAD_ID):
         index: the position being decoded (a scalar, may be a tensor).
         ngram_size: ``n`` (a Python int); 0 returns ``logits`` unchanged.
         pad_id: a token that is never part of an n-gram (padding, and
-            what a finished beam appends).
+            what a finished beam appends), or None where every id may be
+            a real token (a pretrained vocabulary): only the positions
+            from ``index`` on are then left out.
 
     With ``p`` the row's last ``n - 1`` context tokens, each earlier
     n-gram ``(t_s, ..., t_{s+n-1})`` whose first ``n - 1`` tokens equal
@@ -69,9 +71,9 @@ def ban_repeated_ngrams(logits, token_ids, index, ngram_size, pad_id=PAD_ID):
     batch_size, length = shape[0], shape[1]
     vocabulary_size = ops.shape(logits)[-1]
     positions = ops.arange(length, dtype="int32")
-    context = ops.logical_and(
-        positions[None, :] < index, ops.not_equal(token_ids, pad_id)
-    )
+    context = ops.broadcast_to(positions[None, :] < index, shape)
+    if pad_id is not None:
+        context = ops.logical_and(context, ops.not_equal(token_ids, pad_id))
     # An n-gram starting at `s` lies before `index` (so the rolls below
     # never wrap) and holds no padding.
     match = ops.broadcast_to(

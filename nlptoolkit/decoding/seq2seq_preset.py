@@ -61,6 +61,8 @@ class PresetSeq2SeqAdapter:
     ((1, 6), False)
     """
 
+    # Every id may be a real token: the n-gram ban skips none.
+    ngram_pad_id = None
     supports_jit = True
 
     def __init__(self, seq2seq_lm, pad_token_id, start, forbidden_ids=()):

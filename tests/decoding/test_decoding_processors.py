@@ -56,6 +56,17 @@ def test_bans_exactly_the_tokens_that_complete_a_seen_ngram():
     assert banned(ids, 6, 0) == [[], [], []]  # off
 
 
+def test_without_a_pad_id_every_id_is_a_token():
+    """A pretrained vocabulary's id 0 is a real token (GPT-2's "!"):
+    with ``pad_id=None`` it forms n-grams like any other id."""
+    ids = np.asarray([[7, 0, 0, 9]])
+    logits = np.zeros((1, 10), "float32")
+    with_pad = ban_repeated_ngrams(logits, ids, 3, 2)
+    without = ban_repeated_ngrams(logits, ids, 3, 2, pad_id=None)
+    assert np.nonzero(np.asarray(with_pad)[0] < 0)[0].tolist() == []
+    assert np.nonzero(np.asarray(without)[0] < 0)[0].tolist() == [0]
+
+
 def test_matches_the_reference_on_random_arrays():
     rng = np.random.default_rng(0)
     for _ in range(200):

@@ -250,6 +250,17 @@ def test_special_ids_come_from_the_preset(tuned, saved):
         assert bang.generate(
             ["the cat", ""], max_length=4, decode=decode, jit_compile=False
         ) == ["the cat!!!!", "!!!!"]
+    # The n-gram ban counts "!" (id 0) as a token like any other: the
+    # steered model may say "!!" once, never "!!!".
+    for decode in ("fused", "uncached"):
+        [text] = bang.generate(
+            ["the cat"],
+            max_length=4,
+            decode=decode,
+            no_repeat_ngram_size=2,
+            jit_compile=False,
+        )
+        assert text.startswith("the cat!!") and "!!!" not in text, text
     # "!" as the stop token: kept, and the filler is neither it nor the end.
     assert bang.generate(
         ["the cat"], max_length=4, stop_token="!", jit_compile=False
