@@ -2,6 +2,9 @@
 shared by the tests."""
 
 import importlib
+import importlib.util
+import pathlib
+import sys
 
 import numpy as np
 
@@ -80,3 +83,20 @@ def run_cli_in_process(module, argv, capsys):
     ``(exit code, non-empty stderr lines)``."""
     code, _, err = run_cli_captured(module, argv, capsys)
     return code, [line for line in err.splitlines() if line]
+
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_script(name):
+    """``benchmarks/<name>.py`` as a module (its ``main(argv)`` runs a
+    benchmark in this process), with ``benchmarks/`` on ``sys.path`` for
+    its ``_common``."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(
+        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -356,6 +356,25 @@ def load_hub_backbone(info, dtype=None):
     )
 
 
+def load_hub_task(info, kind, family, dtype=None):
+    """The keras-hub task model ``info`` points at (weights loaded, no
+    preprocessor), through the keras-hub base class ``kind``
+    (``"CausalLM"``, ``"Seq2SeqLM"``), after checking its backbone is of
+    ``family`` (``check_architecture``: before loading where the folder
+    names it, after for a remote handle)."""
+    import keras_hub
+
+    check_architecture(info, family)
+    kwargs = {"preprocessor": None}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    base = getattr(keras_hub.models, kind)
+    model = _fetch(lambda source: base.from_preset(source, **kwargs), info)
+    name = type(model.backbone).__name__
+    check_architecture(dataclasses.replace(info, architecture=name), family)
+    return model
+
+
 def load_hub_preprocessor(info, kind="TextClassifierPreprocessor", **lengths):
     """The keras-hub preprocessor (tokenizer + packer) of ``info``.
 

@@ -15,31 +15,17 @@ padding mask given to the keras-hub backbone is all ones, and no id is
 taken for padding (GPT-2 has no pad token).
 """
 
-import dataclasses
-
 import keras
 
 from nlptoolkit.backbones.base import Backbone
-from nlptoolkit.backbones.preset import _fetch
-from nlptoolkit.backbones.preset import check_architecture
+from nlptoolkit.backbones.preset import load_hub_task
 from nlptoolkit.backbones.preset import max_sequence_length
 
 
 def load_hub_causal_lm(info, dtype=None):
     """The keras-hub ``CausalLM`` ``info`` points at (weights loaded, no
     preprocessor), after checking it is a causal architecture."""
-    import keras_hub
-
-    kwargs = {"preprocessor": None}
-    if dtype is not None:
-        kwargs["dtype"] = dtype
-    causal_lm = _fetch(
-        lambda source: keras_hub.models.CausalLM.from_preset(source, **kwargs),
-        info,
-    )
-    name = type(causal_lm.backbone).__name__
-    check_architecture(dataclasses.replace(info, architecture=name), "causal")
-    return causal_lm
+    return load_hub_task(info, "CausalLM", "causal", dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")

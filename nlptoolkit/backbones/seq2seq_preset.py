@@ -14,10 +14,7 @@ embedding), and its public ``call_encoder`` / ``call_decoder_with_cache``
 are what ``nlptoolkit.decoding.PresetSeq2SeqAdapter`` decodes with.
 """
 
-import dataclasses
-
-from nlptoolkit.backbones.preset import _fetch
-from nlptoolkit.backbones.preset import check_architecture
+from nlptoolkit.backbones.preset import load_hub_task
 
 
 def load_hub_seq2seq(info, dtype=None):
@@ -36,18 +33,7 @@ def load_hub_seq2seq(info, dtype=None):
     >>> type(load_hub_seq2seq(resolve_preset(folder))).__name__
     'BartSeq2SeqLM'
     """
-    import keras_hub
-
-    check_architecture(info, "seq2seq")
-    kwargs = {"preprocessor": None}
-    if dtype is not None:
-        kwargs["dtype"] = dtype
-    model = _fetch(
-        lambda source: keras_hub.models.Seq2SeqLM.from_preset(source, **kwargs),
-        info,
-    )
-    name = type(model.backbone).__name__
-    check_architecture(dataclasses.replace(info, architecture=name), "seq2seq")
+    model = load_hub_task(info, "Seq2SeqLM", "seq2seq", dtype=dtype)
     # keras-hub's Seq2SeqLM compiles itself when built; nlptoolkit trains
     # the task model around it, so that state is unused. Left set, it is
     # saved, and every load warns that it cannot be restored.

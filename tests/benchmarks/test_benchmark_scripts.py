@@ -5,11 +5,11 @@ with a one-layer, 16-wide model and a few positions, then renders
 `BENCHMARKS.md` from their JSON into a temporary folder.
 """
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
+from helpers import load_script
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 TINY = [
@@ -29,15 +29,6 @@ TINY = [
     "--corpus-chars",
     "3000",
 ]
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

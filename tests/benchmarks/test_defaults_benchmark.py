@@ -2,22 +2,12 @@
 it runs, how it reads a run's `metrics.json` into a row, how rows merge,
 and how `benchmarks/render.py` shows them."""
 
-import importlib.util
 import json
 import pathlib
-import sys
+
+from helpers import load_script
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load_script(name):
-    sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_dry_run_lists_each_no_argument_train(capsys):

@@ -7,11 +7,11 @@ fairness checks that do not depend on timing (same outputs, no trace
 while measuring) and the rendered sections, not the figures.
 """
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
+from helpers import load_script
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -63,15 +63,6 @@ SCALING_TINY = [
     "--classifier-rows",
     "32",
 ]
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -2,22 +2,13 @@
 writes: both speed arms run, an imported CLI run becomes a row, and the
 renderer shows both tables."""
 
-import importlib.util
 import json
 import pathlib
 
+from helpers import load_script
 from presets import write_keras_hub_bert
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_speed_import_and_render(tmp_path):

@@ -3,23 +3,14 @@ preset the test writes: every variant runs (one batch size: each
 compiles per shape), greedy text matches keras-hub's, and the ratios are
 recorded; the renderer shows the ratio table."""
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
+from helpers import load_script
 from presets import write_keras_hub_gpt2
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow  # About 100 s on the shared CPU: five compiled loops.

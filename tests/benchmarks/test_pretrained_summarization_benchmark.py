@@ -1,20 +1,12 @@
 """Smoke test of `benchmarks/pretrained_summarization.py` at toy sizes:
 the three arms run side by side and the file renders."""
 
-import importlib.util
 import json
 import pathlib
 
+from helpers import load_script
+
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_three_arms_side_by_side_and_render(tmp_path):

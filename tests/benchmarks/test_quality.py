@@ -12,20 +12,12 @@ import json
 import pathlib
 
 import pytest
+from helpers import load_script
 
 from nlptoolkit import cli
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(
-        f"benchmarks_{name}", BENCHMARKS / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def fake_metrics(args, task, score):
