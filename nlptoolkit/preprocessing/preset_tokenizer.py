@@ -91,6 +91,20 @@ class PresetTokenizer(keras.layers.Layer):
         return self._special("sep_token_id", "end_token_id")
 
     @property
+    def end_token_ids(self):
+        """Every id that ends a text: ``end_token_id`` first, then any
+        second end token keras-hub registers (``end_token2_id``: Llama
+        3's ``<|eot_id|>``, which ends an instruct model's turn). Empty
+        where the preset packs no end token."""
+        ids = [self.end_token_id]
+        ids.append(getattr(self.hub_tokenizer, "end_token2_id", None))
+        ends = []
+        for token_id in ids:
+            if token_id is not None and int(token_id) not in ends:
+                ends.append(int(token_id))
+        return tuple(ends)
+
+    @property
     def special_token_ids(self):
         """The ids of the preset's special tokens (sorted): what
         ``detokenize`` drops. GPT-2's: ``<|endoftext|>`` alone (its

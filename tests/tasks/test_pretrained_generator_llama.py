@@ -38,8 +38,9 @@ def tuned(folder):
 
 def test_grouped_query_cache_and_special_ids(tuned):
     """The cache has the key/value heads (2), not the query heads (4);
-    the start, header and ``<|eot_id|>`` ids are never generated, the
-    end id ends generation."""
+    the start and header ids are never generated; both end ids,
+    ``<|end_of_text|>`` and ``<|eot_id|>`` (an instruct model's end of
+    turn), end generation."""
     generator, losses = tuned
     assert losses[-1] < losses[0]
     backbone = generator.model.backbone
@@ -53,9 +54,17 @@ def test_grouped_query_cache_and_special_ids(tuned):
     }
     start, end = ids["<|begin_of_text|>"], ids["<|end_of_text|>"]
     assert generator.special_ids[:2] == (start, end)
+    eot = ids["<|eot_id|>"]
+    assert generator.end_ids == (end, eot)
     assert generator.decoder.adapter.forbidden_ids == tuple(
-        sorted(set(ids.values()) - {end})
+        sorted(set(ids.values()) - {end, eot})
     )
+    # A row that says <|eot_id|> ends there, the token cut like the end.
+    the = generator.tokenizer.hub_tokenizer.token_to_id("the")
+    row = np.asarray([[start, the, the, eot, the, the]])
+    assert generator._texts(
+        ["x"], row, np.asarray([1]), list(generator.end_ids), 5
+    ) == generator._texts(["x"], row[:, :3], np.asarray([1]), [end], 5)
 
 
 def test_cached_steps_equal_the_uncached_forward_pass(tuned):

@@ -184,6 +184,19 @@ class TextGenerator(Task):
             )
         return start, end, tokenizer.pad_token_id
 
+    @property
+    def end_ids(self):
+        """Every id that ends generation (cut from the text, never
+        forbidden): the end id of ``special_ids``, and for a pretrained
+        backbone any other end token its tokenizer has
+        (``PresetTokenizer.end_token_ids``, e.g. Llama 3's
+        ``<|eot_id|>``)."""
+        end = self.special_ids[1]
+        if not self.pretrained:
+            return (end,)
+        others = [i for i in self.tokenizer.end_token_ids if i != end]
+        return (end, *others)
+
     def _filler(self, stop_ids):
         """The id that fills the columns still to be generated: the pad
         id unless it is a stop id (the decode loops stop once every row
@@ -474,9 +487,9 @@ class TextGenerator(Task):
         model = self._require_model()
         forbidden = None
         if self.pretrained:
-            end = self.special_ids[1]
+            ends = self.end_ids
             forbidden = [
-                i for i in self.tokenizer.special_token_ids if i != end
+                i for i in self.tokenizer.special_token_ids if i not in ends
             ]
         return adapter_for(model.backbone, model.head, forbidden)
 
@@ -610,7 +623,7 @@ class TextGenerator(Task):
         )
         check_decode(decode, sampler)
         check_chunk_size(chunk_size, decode)
-        stop_ids = [self.special_ids[1]]
+        stop_ids = list(self.end_ids)
         if stop_token is not None:
             stop_ids.append(self._stop_id(stop_token))
         ids, lengths = self._encode_prompts(prompts, max_length, stop_ids)
@@ -678,8 +691,9 @@ class TextGenerator(Task):
         tokenizer = model.tokenizer
         sampler = make_sampler("greedy")
         separator = self._separator()
-        bos_id, eos_id, _ = self.special_ids
-        pad_id = self._filler([eos_id])
+        bos_id = self.special_ids[0]
+        end_ids = self.end_ids
+        pad_id = self._filler(list(end_ids))
 
         def serve(prompts):
             if self.pretrained:
@@ -702,7 +716,7 @@ class TextGenerator(Task):
                     tf.reduce_min(lengths),
                     prompt_mask,
                     sampler,
-                    stop_token_ids=(eos_id,),
+                    stop_token_ids=end_ids,
                     windowed=windowed,
                 )
 
@@ -719,7 +733,10 @@ class TextGenerator(Task):
             new_mask = tf.logical_and(
                 ~prompt_mask, positions < (lengths + max_length)[:, None]
             )
-            new = tokenizer.detokenize_tensor(output, new_mask)
+            if self.pretrained:
+                new = tokenizer.detokenize_tensor(output, new_mask, end_ids)
+            else:
+                new = tokenizer.detokenize_tensor(output, new_mask)
             joint = tf.logical_and(
                 tf.not_equal(prompts, ""), tf.not_equal(new, "")
             )
@@ -737,12 +754,12 @@ class TextGenerator(Task):
         shorter prompt were decoded further to fill the batch)."""
         texts = []
         separator = self._separator()
-        eos = self.special_ids[1]
+        ends = self.end_ids
         for prompt, row, length in zip(prompts, output, lengths, strict=True):
             new = row[length : length + max_length].tolist()
             for position, token in enumerate(new):
                 if token in stop_ids:
-                    new = new[: position + (token != eos)]
+                    new = new[: position + (token not in ends)]
                     break
             if self.pretrained:
                 text = self.tokenizer.detokenize([new])[0]
