@@ -61,9 +61,15 @@ CAUSAL_ARCHITECTURES = {
 }
 KERAS_HUB_ONLY_CAUSAL = ("LlamaBackbone", "GPTNeoXBackbone", "OPTBackbone")
 # Encoder-decoders (``keras_hub.models.Seq2SeqLM`` with ``call_encoder``
-# and ``call_decoder_with_cache``).
+# and ``call_decoder_with_cache``). T5 has keras-hub presets but no
+# Hugging Face converter.
 SEQ2SEQ_ARCHITECTURES = {"bart": "BartBackbone"}
-KERAS_HUB_ONLY_SEQ2SEQ = ()
+KERAS_HUB_ONLY_SEQ2SEQ = ("T5Backbone",)
+# Hugging Face model types whose keras-hub backbone is supported but can
+# only be read from a keras-hub preset folder (keras-hub has no converter
+# for their Hugging Face folders): model_type -> (keras-hub backbone, a
+# keras-hub preset of it).
+HUGGING_FACE_WITHOUT_CONVERTER = {"t5": ("T5Backbone", "t5_small_multi")}
 
 # kind -> (Hugging Face table, keras-hub-only names, who fine-tunes it).
 ARCHITECTURE_FAMILIES = {
@@ -312,6 +318,8 @@ def check_architecture(info, family):
         return
     table, hub_only, user = ARCHITECTURE_FAMILIES[family]
     known = set(table) | set(table.values()) | set(hub_only)
+    if info.source == "huggingface" and info.architecture not in table:
+        _refuse_unconverted(info, family)
     if info.architecture not in known:
         raise ValueError(
             f"Unsupported architecture for {user}. Received: "
@@ -319,6 +327,30 @@ def check_architecture(info, family):
             f"{_supported_names(family)}. Use one of those checkpoints, or "
             "backbone='lstm' / 'transformer' to train from scratch."
         )
+
+
+def _refuse_unconverted(info, family):
+    """A ValueError for a Hugging Face folder of an architecture keras-hub
+    supports only in its own preset format (``HUGGING_FACE_WITHOUT_CONVERTER``
+    entries of ``family``); nothing for any other."""
+    hub_name, example = HUGGING_FACE_WITHOUT_CONVERTER.get(
+        info.architecture, (None, None)
+    )
+    _, hub_only, user = ARCHITECTURE_FAMILIES[family]
+    if hub_name not in hub_only:
+        return
+    raise ValueError(
+        f"Unsupported checkpoint format for {user}. Received: a Hugging "
+        f"Face folder of model_type {info.architecture!r} ({info.handle!r}); "
+        f"keras-hub has no converter for Hugging Face {info.architecture!r} "
+        f"checkpoints. Expected {_supported_names(family)}; a {hub_name} is "
+        "read only from a keras-hub preset folder or name. Pass a keras-hub "
+        f"preset instead: a name such as {example!r}, or a folder written by "
+        f"`keras_hub.models.Backbone.from_preset({example!r})"
+        ".save_to_preset(folder)` and the tokenizer likewise "
+        f"(`keras_hub.models.Tokenizer.from_preset({example!r})"
+        ".save_to_preset(folder)`)."
+    )
 
 
 def check_encoder(info):
