@@ -4,14 +4,17 @@ What a ``Summarizer(backbone=HANDLE_OR_DIR)`` is built from. The handle
 is resolved and checked by ``nlptoolkit.backbones.preset``
 (``resolve_preset``, ``check_architecture(info, "seq2seq")``: BART, from
 a keras-hub preset folder or a Hugging Face folder through keras-hub's
-converter); the network is reached only for a remote handle, and a
-failure there is one ``PresetUnavailableError``.
+converter; T5, from a keras-hub preset only, keras-hub having no
+converter for Hugging Face T5 folders, which are refused with that fix);
+the network is reached only for a remote handle, and a failure there is
+one ``PresetUnavailableError``.
 
 The model is keras-hub's own ``Seq2SeqLM`` for the architecture
-(``BartSeq2SeqLM``) without its preprocessor: its forward pass gives the
-logits ``fit`` trains (the output projection is the tied token
-embedding), and its public ``call_encoder`` / ``call_decoder_with_cache``
-are what ``nlptoolkit.decoding.PresetSeq2SeqAdapter`` decodes with.
+(``BartSeq2SeqLM``, ``T5Seq2SeqLM``) without its preprocessor: its
+forward pass gives the logits ``fit`` trains (the output projection is
+its own, the tied token embedding), and its public ``call_encoder`` /
+``call_decoder_with_cache`` are what
+``nlptoolkit.decoding.PresetSeq2SeqAdapter`` decodes with.
 """
 
 from nlptoolkit.backbones.preset import load_hub_task

@@ -1,5 +1,5 @@
 """Decoding adapter for a pretrained encoder-decoder (a keras-hub
-``Seq2SeqLM`` such as ``BartSeq2SeqLM``).
+``Seq2SeqLM``: ``BartSeq2SeqLM``, ``T5Seq2SeqLM``).
 
 It plugs into :class:`~nlptoolkit.decoding.Decoder` like the from-scratch
 ``Seq2SeqAdapter``, so the fused, stepwise and uncached paths, every
@@ -8,7 +8,8 @@ and the InferenceClock work unchanged:
 
 - ``prefill`` runs the encoder once (``call_encoder``), preallocates the
   decoder's self-attention cache (``(batch, layers, 2, length, heads,
-  head_dim)``, the token array's width) and fills the cross-attention
+  head_dim)``, the token array's width; T5's ``key_value_dim`` is its
+  head_dim) and fills the cross-attention
   cache (the encoder's keys and values, computed once) together with the
   self-attention entries of the decoder start tokens before the first
   step. The cache is ``(self_attention_cache, encoder_hidden_states,
@@ -19,8 +20,9 @@ and the InferenceClock work unchanged:
   prefix) every step: the reference path.
 
 Sequences start from the preset's decoder start ids (BART: ``</s> <s>``,
-so ``start == 2``); the encoder's padding is ``pad_token_id`` (BART: 1),
-never assumed to be 0. ``forbidden_ids`` (pad, start...) are never
+so ``start == 2``; T5: its pad id, ``start == 1``); the encoder's padding
+is ``pad_token_id`` (BART: 1; T5: 0), read from the tokenizer, never
+assumed. ``forbidden_ids`` (pad, start...) are never
 emitted.
 """
 
@@ -36,7 +38,8 @@ class PresetSeq2SeqAdapter:
 
     Args:
         seq2seq_lm: a keras-hub ``Seq2SeqLM`` with ``call_encoder`` and
-            ``call_decoder_with_cache`` (``BartSeq2SeqLM``).
+            ``call_decoder_with_cache`` (``BartSeq2SeqLM``,
+            ``T5Seq2SeqLM``).
         pad_token_id: the encoder's padding id.
         start: decoder start tokens per sequence (the prompt width).
         forbidden_ids: ids whose logits are set very negative.
@@ -96,7 +99,10 @@ class PresetSeq2SeqAdapter:
 
     def _empty_cache(self, batch_size, length, dtype):
         backbone = self.seq2seq_lm.backbone
-        head_dim = backbone.hidden_dim // backbone.num_heads
+        # T5 sizes its heads apart from the width (``key_value_dim``).
+        head_dim = getattr(backbone, "key_value_dim", None) or (
+            backbone.hidden_dim // backbone.num_heads
+        )
         shape = (
             batch_size,
             backbone.num_layers,

@@ -1,20 +1,22 @@
-"""The tokenizer of a pretrained encoder-decoder (BART), for the Summarizer.
+"""The tokenizer of a pretrained encoder-decoder (BART, T5), for the
+Summarizer.
 
 :class:`Seq2SeqPresetTokenizer` wraps keras-hub's
-``Seq2SeqLMPreprocessor`` of the preset (for BART,
-``BartSeq2SeqLMPreprocessor``) behind the tokenizer API of
+``Seq2SeqLMPreprocessor`` of the preset (``BartSeq2SeqLMPreprocessor``,
+``T5Seq2SeqLMPreprocessor``) behind the tokenizer API of
 :class:`~nlptoolkit.preprocessing.PresetTokenizer`, which it extends with
 the decoder side:
 
 - ``tokenize(documents, sequence_length)``: the encoder's packed ids
   (BART: ``<s> ... </s>``, padded with the preset's pad id, 1 for BART;
+  T5: ``... </s>``, no start token, padded with 0;
   a long document is cut before its ``</s>``, never an error);
 - ``encode_summaries(summaries, summary_length)``: teacher-forcing
   ``(decoder_inputs, targets)``, framed by the preset's own decoder
-  packer (BART: ``</s> <s> ... </s>``) and shifted by one, as keras-hub's
-  preprocessor frames them for ``fit``;
+  packer (BART: ``</s> <s> ... </s>``; T5: ``<pad> ... </s>``) and
+  shifted by one, as keras-hub's preprocessor frames them for ``fit``;
 - ``decoder_start_ids``: what every summary starts from (BART:
-  ``[</s>, <s>]``), and ``end_token_id``;
+  ``[</s>, <s>]``; T5: ``[<pad>]``), and ``end_token_id``;
 - ``detokenize(ids)`` / ``detokenize_tensor(ids)``: text without the
   special tokens, up to each row's first end token.
 
@@ -100,7 +102,15 @@ class Seq2SeqPresetTokenizer(PresetTokenizer):
 
     @property
     def start_token_id(self):
-        return int(self.hub_tokenizer.start_token_id)
+        """The id the encoder's packer puts first (BART: ``<s>``), or None
+        where it packs none (T5, whose tokenizer calls ``</s>`` its start
+        token but packs it last only)."""
+        start = self._packers()[0].start_value
+        if isinstance(start, (list, tuple)):
+            start = start[0] if start else None
+        if isinstance(start, str):
+            start = self.hub_tokenizer.token_to_id(start)
+        return None if start is None else int(start)
 
     @property
     def decoder_start_ids(self):

@@ -2,9 +2,10 @@
 
 Trained from scratch (``"transformer"``, ``"lstm"``: a vocabulary learned
 from the data, ``[BOS] ... [EOS]`` framing) or fine-tuned from a
-pretrained encoder-decoder (``backbone=`` a BART preset or folder: its
-tokenizer, its framing and special ids, keras-hub's ``BartSeq2SeqLM``
-decoded by ``nlptoolkit.decoding.PresetSeq2SeqAdapter``).
+pretrained encoder-decoder (``backbone=`` a BART or T5 preset or folder:
+its tokenizer, its framing and special ids, keras-hub's ``BartSeq2SeqLM``
+or ``T5Seq2SeqLM`` decoded by ``nlptoolkit.decoding.PresetSeq2SeqAdapter``).
+
 """
 
 import logging
@@ -84,11 +85,13 @@ class Seq2SeqTaskModel(TaskModel):
 @keras.saving.register_keras_serializable(package="nlptoolkit")
 class PretrainedSeq2SeqTaskModel(TaskModel):
     """Functional model ``{encoder_token_ids, decoder_token_ids} ->
-    logits`` over a keras-hub ``Seq2SeqLM`` (``backbone``; BART), the
+    logits`` over a keras-hub ``Seq2SeqLM`` (``backbone``; BART, T5), the
     padding masks computed from the tokenizer's ``pad_token_id`` (1 for
-    BART; an argument, as the tokenizer's vocabulary is loaded only
-    after the model is rebuilt). It has no separate head (BART's output
-    projection is its tied token embedding), so ``head`` is None. Like
+    BART, 0 for T5; an argument, as the tokenizer's vocabulary is loaded
+    only after the model is rebuilt; the decoder's first column, its
+    start token, is never padding, though T5's is the pad id). It has no
+    separate head (the output projection is the keras-hub model's own),
+    so ``head`` is None. Like
     :class:`TaskModel` it carries the ``tokenizer`` and ``task_config``:
     one ``.keras`` file, no preset folder needed to load it.
     """
@@ -119,7 +122,7 @@ class PretrainedSeq2SeqTaskModel(TaskModel):
                 "encoder_token_ids": encoder_ids,
                 "encoder_padding_mask": keras.ops.not_equal(encoder_ids, pad),
                 "decoder_token_ids": decoder_ids,
-                "decoder_padding_mask": keras.ops.not_equal(decoder_ids, pad),
+                "decoder_padding_mask": _decoder_padding_mask(decoder_ids, pad),
             }
         )
         super(TaskModel, self).__init__(
@@ -247,12 +250,16 @@ class Summarizer(Task):
     search (frozen finished beams, Hugging Face's length normalisation)
     and forbid repeated n-grams on every sampler.
 
-    **Pretrained.** ``backbone=`` a BART checkpoint (a keras-hub preset
-    name, a ``kaggle://`` or ``hf://`` handle, a local keras-hub preset
-    folder or a Hugging Face BART folder) fine-tunes it: its tokenizer,
-    framing (``</s> <s> ... </s>``) and special ids (pad 1) come with it,
-    the encoder runs once per batch and the decoder keeps keras-hub's
-    self- and cross-attention caches, on every decode path and sampler.
+    **Pretrained.** ``backbone=`` a BART or T5 checkpoint (a keras-hub
+    preset name, a ``kaggle://`` or ``hf://`` handle, a local keras-hub
+    preset folder, or a Hugging Face BART folder; keras-hub reads no
+    Hugging Face T5 folder, and one is refused with the fix) fine-tunes
+    it: its tokenizer, framing and special ids come with it (BART:
+    ``</s> <s> ... </s>``, pad 1; T5: no start token on the encoder, the
+    pad id 0 as the decoder's start, ``</s>`` last, relative positions
+    without a length limit), the encoder runs once per batch and the
+    decoder keeps keras-hub's self- and cross-attention caches, on every
+    decode path and sampler.
     Of the arguments only ``sequence_length`` (encoder tokens, special
     ones included; default ``min(256, the model's positions)``),
     ``summary_length`` (decoder positions for training, start tokens
@@ -262,7 +269,8 @@ class Summarizer(Task):
     encoder...). ``task_config["pretrained"]`` records the handle and its
     weights' sha256. The saved ``.keras`` file holds the whole model:
     loading it needs no preset folder. ``freeze_backbone`` does not
-    apply: BART's output layer is its tied embedding, so a frozen
+    apply: the output layer is the backbone's own (BART's and T5's tied
+    embedding, T5 1.1's untied one), so a frozen
     backbone would leave nothing to train.
     """
 
@@ -466,7 +474,8 @@ class Summarizer(Task):
     @property
     def special_ids(self):
         """``(decoder start ids, end id, pad id)``: the preset's for a
-        pretrained model (BART: ``[2, 0]``, 2, 1), else ``[BOS]``,
+        pretrained model (BART: ``[2, 0]``, 2, 1; T5: ``[0]``, 1, 0), else
+        ``[BOS]``,
         ``[EOS]``, ``[PAD]``."""
         if self.pretrained:
             tokenizer = self.tokenizer
@@ -942,6 +951,17 @@ class Summarizer(Task):
             no_repeat_ngram_size,
         )
         return self.tokenizer.detokenize(ids)
+
+
+def _decoder_padding_mask(decoder_ids, pad_token_id):
+    """``decoder_ids != pad_token_id``, the first column always kept: it
+    is the decoder's start token, which is the pad id itself for T5.
+    (Masked, T5's first query would see no key and attend to every
+    position, the future included.)"""
+    ops = keras.ops
+    first = ops.ones_like(decoder_ids[:, :1], dtype="bool")
+    rest = ops.not_equal(decoder_ids[:, 1:], pad_token_id)
+    return ops.concatenate([first, rest], axis=1)
 
 
 def _set_logits_prior(head, targets):
