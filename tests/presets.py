@@ -587,3 +587,134 @@ def write_hf_bart(folder, max_sequence_length=32, seed=0):
     )
     reference = dict(np.load(os.path.join(folder, "reference.npz")))
     return str(folder), reference
+
+
+# --- T5 presets ---
+# A tiny random T5 (relative position buckets, no position table) and a
+# SentencePiece vocabulary trained here on the summary pairs. The default
+# id layout is T5's own (pad 0, which is also the decoder's start id,
+# end "</s>" 1, unk 2; no "<s>"); ``ids=`` moves them, so a test can show
+# that nothing takes 0 for padding unless the tokenizer says so.
+T5_IDS = {"pad": 0, "eos": 1, "unk": 2}
+
+
+def t5_sentencepiece(vocabulary_size=64, ids=None, words=BART_WORDS):
+    """A serialized SentencePiece model (bytes) trained on ``words`` and
+    the summary pairs, with T5's special pieces at ``ids`` (default
+    ``T5_IDS``)."""
+    import io
+
+    import sentencepiece
+
+    ids = {**T5_IDS, **(ids or {})}
+    texts = [d for pair in SUMMARY_PAIRS for d in pair] + list(words)
+    stream = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts),
+        model_writer=stream,
+        vocab_size=vocabulary_size,
+        model_type="bpe",
+        character_coverage=1.0,
+        bos_id=-1,
+        pad_id=ids["pad"],
+        eos_id=ids["eos"],
+        unk_id=ids["unk"],
+        pad_piece="<pad>",
+        eos_piece="</s>",
+        unk_piece="<unk>",
+        num_threads=1,
+        minloglevel=2,
+    )
+    return stream.getvalue()
+
+
+def write_keras_hub_t5(folder, ids=None, seed=0, hidden_dim=8, key_value_dim=6):
+    """A random tiny ``T5Backbone`` + ``T5Tokenizer`` saved with
+    ``save_to_preset`` (the ``T5Seq2SeqLMPreprocessor`` config too).
+    ``key_value_dim`` (per head) differs from ``hidden_dim / num_heads``
+    on purpose: the cache must be sized by it."""
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(seed)
+    tokenizer = keras_hub.models.T5Tokenizer(proto=t5_sentencepiece(ids=ids))
+    backbone = keras_hub.models.T5Backbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=hidden_dim,
+        intermediate_dim=2 * hidden_dim,
+        key_value_dim=key_value_dim,
+        dropout=0.0,
+    )
+    # keras-hub initializes T5's embedding with `TruncatedNormal(1.0)`,
+    # which is mean 1.0 and stddev 0.05: every token nearly the same
+    # vector, and a random model that cannot tell its inputs apart (real
+    # presets load trained weights). Draw it as T5 does, N(0, 1).
+    embedding = backbone.token_embedding.embeddings
+    rng = np.random.default_rng(seed)
+    embedding.assign(rng.normal(0.0, 1.0, embedding.shape).astype("float32"))
+    preprocessor = keras_hub.models.T5Seq2SeqLMPreprocessor(
+        tokenizer=tokenizer,
+        encoder_sequence_length=32,
+        decoder_sequence_length=32,
+    )
+    backbone.save_to_preset(str(folder))
+    preprocessor.save_to_preset(str(folder))
+    return str(folder)
+
+
+def summary_log_probs(summarizer, documents, ids):
+    """Per row of ``ids`` (summary tokens as ``Summarizer.predict``
+    returns them, start tokens not included): ``(sums, lengths)``, the sum
+    of the decoder's log-probabilities up to and including the first end
+    token and that token count, from the teacher-forced model with the
+    decoder's ``forbidden_ids`` masked out, as decoding masks them."""
+    start_ids, end, pad = summarizer.special_ids
+    width = len(start_ids)
+    ids = np.asarray(ids)
+    framed = np.full((len(documents), width + ids.shape[1]), pad, "int32")
+    framed[:, :width] = start_ids
+    framed[:, width:] = ids
+    log_probs = _forced_log_probs(summarizer, documents, framed)
+    sums, lengths = [], []
+    for row in range(len(documents)):
+        total, count = 0.0, 0
+        for position in range(ids.shape[1]):
+            token = ids[row, position]
+            total += log_probs[row, width - 1 + position, token]
+            count += 1
+            if token == end:
+                break
+        sums.append(total)
+        lengths.append(count)
+    return np.array(sums), np.array(lengths)
+
+
+def _forced_log_probs(summarizer, documents, decoder_ids):
+    encoder = summarizer.encode_documents(documents)
+    logits = summarizer.model.predict(
+        {"encoder_token_ids": encoder, "decoder_token_ids": decoder_ids},
+        verbose=0,
+    ).astype("float64")
+    logits[..., list(summarizer.decoder.adapter.forbidden_ids)] = -1e9
+    top = logits.max(-1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(-1, keepdims=True))
+
+
+def best_two_token_summary(summarizer, document, length_penalty):
+    """The best ``sum_log_probs / length ** length_penalty`` of any
+    summary of at most two tokens (one when the first is the end token)
+    of ``document``, by exhaustive search over the teacher-forced
+    model's log-probabilities (forbidden ids masked)."""
+    start_ids, end, _ = summarizer.special_ids
+    width = len(start_ids)
+    size = summarizer.tokenizer.vocabulary_size
+    framed = np.zeros((size, width + 1), "int32")
+    framed[:, :width] = start_ids
+    framed[:, width] = np.arange(size)
+    log_probs = _forced_log_probs(summarizer, [document] * size, framed)
+    first = log_probs[0, width - 1]
+    pairs = (first[:, None] + log_probs[:, width]) / 2.0**length_penalty
+    pairs[end] = first[end]  # The end token first: a one-token summary.
+    return float(pairs.max())

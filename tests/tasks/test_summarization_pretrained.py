@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from presets import SUMMARY_PAIRS
 from presets import summary_data
+from presets import summary_log_probs
 from presets import write_keras_hub_bart
 from presets import write_keras_hub_bert
 
@@ -145,34 +146,6 @@ def test_cached_step_logits_equal_the_uncached_forward_pass(tuned):
     )
 
 
-def _log_probability(model, documents, summaries_ids):
-    """Sum of the decoder's log-probabilities (forbidden ids masked as in
-    decoding) of each row of generated ids, up to its first end token."""
-    start_ids, end, pad = model.special_ids
-    encoder = model.encode_documents(documents)
-    width = len(start_ids)
-    ids = np.full((len(documents), width + summaries_ids.shape[1]), pad)
-    ids[:, :width] = start_ids
-    ids[:, width:] = summaries_ids
-    logits = model.model.predict(
-        {"encoder_token_ids": encoder, "decoder_token_ids": ids}, verbose=0
-    ).astype("float64")
-    forbidden = [i for i in model.tokenizer.special_token_ids if i != end]
-    logits[..., forbidden] = -1e9
-    logits -= logits.max(-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    totals = []
-    for row in range(len(documents)):
-        total = 0.0
-        for position in range(summaries_ids.shape[1]):
-            token = summaries_ids[row, position]
-            total += log_probs[row, width - 1 + position, token]
-            if token == end:
-                break
-        totals.append(total)
-    return np.array(totals)
-
-
 def test_beam_search_is_never_below_greedy(tuned):
     """With as many beams as tokens over two steps, beam search is
     exhaustive: its summary's log-probability (plain sum, length_penalty
@@ -191,8 +164,8 @@ def test_beam_search_is_never_below_greedy(tuned):
         None,
         32,
     )
-    greedy_score = _log_probability(model, documents, greedy)
-    beam_score = _log_probability(model, documents, beam)
+    greedy_score = summary_log_probs(model, documents, greedy)[0]
+    beam_score = summary_log_probs(model, documents, beam)[0]
     assert np.all(beam_score >= greedy_score - 1e-4), (beam_score, greedy_score)
 
 
