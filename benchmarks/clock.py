@@ -63,6 +63,11 @@ logger = logging.getLogger("benchmarks.clock")
 
 PROMPT_CHARS = 7  # + [BOS] = an 8-token prompt; the first token is at 8.
 PRIMER_TOKENS = 16
+# The primer runs until this long has passed (one run at least): after
+# another configuration's heavy run the first steps of a cheap one run
+# slower for a while (a single 16-token primer of the LSTM at batch 1,
+# about 25 ms, left its positions 12-20 at 1.6x the later steps' time).
+PRIMER_SECONDS = 0.3
 FULL = {
     "max_position": 512,
     "positions": [16, 64, 128, 256, 512],
@@ -413,7 +418,10 @@ def main(argv=None):
             # A short primer of the same configuration right before: after
             # an idle spell or another workload the first steps run slower
             # (cold threads and caches), which is not a cost of position.
+            primed = time.perf_counter()
             generate(backbone, batch, decode, PRIMER_TOKENS)
+            while time.perf_counter() - primed < PRIMER_SECONDS:
+                generate(backbone, batch, decode, PRIMER_TOKENS)
             clock = InferenceClock(label=label)
             wall = generate(
                 backbone, batch, decode, settings["max_length"], clock
@@ -711,6 +719,7 @@ def main(argv=None):
                     "chunked_mean_span": _common.rounded(
                         _mean_span(clocks_by["chunked"])
                     ),
+                    "auto_probe_ms": _common.rounded(_ms(costs.get("probe"))),
                     "auto_call_ms": _common.rounded(_ms(costs.get("call"))),
                     "auto_step_ms": _common.rounded(_ms(costs.get("step"))),
                     **dispatch,
@@ -797,8 +806,9 @@ def main(argv=None):
                 "the clock's records: loop work outside every cycle"
             ),
             "primer": (
-                f"each measured run follows a {PRIMER_TOKENS}-token run of "
-                "the same configuration (probes: a 1-token run)"
+                f"each measured run follows {PRIMER_TOKENS}-token runs of "
+                f"the same configuration for at least {PRIMER_SECONDS} s "
+                "(probes: a 1-token run)"
             ),
             "probe": (
                 "uncached step time at position p measured from a prompt of "
@@ -851,11 +861,15 @@ MECHANISM = (
     "other is XLA copying the cache argument in and out of every call (it "
     "may not overwrite a tensor it was passed), which grows with the cache "
     "(`auto: call (ms)`: the Transformer's at batch 32). chunk_size='auto' "
-    "(ChunkSizer) measures the fixed cost once (a call that runs no step) "
-    "and the step cost from each chunk (`auto: step (ms)`), and sizes "
-    "chunks so that the fixed cost is at most 5% of a chunk and a chunk "
-    "at most 1 s "
-    "of steps (`mean k`). Inside the loop the Transformer's step is bound "
+    "(ChunkSizer) times a call that runs no step once (`auto: probe "
+    "(ms)`), fits the fixed cost a chunk really pays and the step cost "
+    "to the chunks it ran (a line through the fastest chunk of each "
+    "length: `auto: call (ms)`, `auto: step (ms)`; a chunk pays more than "
+    "the probe, and taking the probe for the fixed cost overstated the "
+    "step and made chunks too short, 0.71x fused for the LSTM at batch 1 "
+    "in the run before), and sizes chunks so that the fixed cost is at "
+    "most 5% of a chunk and a chunk at most 1 s of steps (`mean k`). "
+    "Inside the loop the Transformer's step is bound "
     "by cache copies too: its optimised HLO copies each layer's key and "
     "value cache when slicing it out of the stacked cache, again for the "
     "dynamic-update-slice, transposes it for the attention einsum and "

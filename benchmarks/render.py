@@ -361,6 +361,7 @@ def render_clock(payload, results_dir, output):
                     ("chunked_tokens_per_s", "chunks tok/s"),
                     ("chunked_over_fused", "chunks / fused"),
                     ("chunked_mean_span", "mean k"),
+                    ("auto_probe_ms", "auto: probe (ms)"),
                     ("auto_call_ms", "auto: call (ms)"),
                     ("auto_step_ms", "auto: step (ms)"),
                     ("small_chunk_size", "k (fixed)"),

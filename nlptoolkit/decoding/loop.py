@@ -191,40 +191,53 @@ class ChunkSizer:
     """Steps per chunk for ``chunk_size="auto"``.
 
     A chunk of k steps costs about ``call + k * step`` seconds: ``call``
-    is the fixed cost of one compiled call (dispatch, and copying the
-    cache in and out, which XLA does for an argument it may not
-    overwrite: about 60 ms for a 4-layer, 128-wide Transformer's 68 MB
-    cache at batch 32 and 517 positions on a shared 2-core CPU), ``step``
-    the cost of one step inside the loop. k is the smallest number of
-    steps that keeps ``call`` at most ``CALL_SHARE`` of the chunk, and no
-    more than ``MAX_SECONDS`` of steps (at least one step). ``call`` is
-    measured once, by ``probe`` (a call that runs no step); ``step``
-    from every chunk that did not compile (``record``). Before the first
-    chunk is measured, a chunk has ``FIRST_STEPS`` steps. ``costs`` (a
-    dict) keeps both across runs of the same settings and shapes.
+    is the fixed cost of one compiled call (dispatch, copying the cache
+    in and out, which XLA does for an argument it may not overwrite, and
+    the host's share of the cycle), ``step`` the cost of one step inside
+    the loop. k is the smallest number of steps that keeps ``call`` at
+    most ``CALL_SHARE`` of the chunk, and no more than ``MAX_SECONDS`` of
+    steps (at least one step). Before the first chunk is measured, a
+    chunk has ``FIRST_STEPS`` steps.
+
+    ``probe`` times a call that runs no step once: the least a call
+    costs. Every chunk that did not compile is ``record``-ed, and the two
+    costs are fitted to the last ``HISTORY`` chunks (a line through the
+    fastest chunk of each length) once they have two lengths or more: a
+    chunk pays more than a call that runs no step (BENCHMARKS.md, "The
+    clocked path against fused": ``auto: probe`` beside ``auto: call``),
+    and taking
+    the probe for the whole fixed cost overstates the step, which makes
+    chunks shorter and the fixed cost larger still. With one length only,
+    ``call`` is the probe's and ``step`` the median of the chunks' rest.
+    ``costs`` (a dict) keeps everything across runs of the same settings
+    and shapes.
 
     Example:
     >>> from nlptoolkit.decoding.loop import ChunkSizer
     >>> sizer = ChunkSizer({})
     >>> sizer.steps()
     8
-    >>> sizer.costs.update(call=0.001, step=0.0002)  # 1 ms, 0.2 ms a step
-    >>> sizer.steps()  # 19 * 1 / 0.2: the call is 5% of the chunk
-    95
-    >>> sizer.costs.update(call=0.06, step=0.05)
-    >>> sizer.steps()  # about 1.2 s, over MAX_SECONDS: 1 s of steps
-    20
+    >>> sizer.costs.update(probe=0.001, call=0.001)  # a 1 ms probe
+    >>> sizer.record(8, 0.0036, warmup=False)  # one length: call = probe
+    >>> round(sizer.costs["step"], 6), sizer.steps()  # call 5% of a chunk
+    (0.000325, 59)
+    >>> sizer.record(59, 0.0138, warmup=False)  # two lengths: a fit
+    >>> round(sizer.costs["call"], 4), round(sizer.costs["step"], 5)
+    (0.002, 0.0002)
+    >>> sizer.steps()
+    190
     """
 
     CALL_SHARE = 0.05
     MAX_SECONDS = 1.0
     FIRST_STEPS = 8
+    HISTORY = 32
 
     def __init__(self, costs):
         self.costs = costs
 
     def needs_probe(self):
-        return "call" not in self.costs
+        return "probe" not in self.costs
 
     def probe(self, call, repeats=3):
         """Time ``call()``: the fastest of ``repeats`` calls that did not
@@ -239,15 +252,24 @@ class ChunkSizer:
             if not warmup:
                 repeats -= 1
                 fastest = seconds if fastest is None else min(fastest, seconds)
-        self.costs["call"] = fastest
+        self.costs["probe"] = fastest
+        self.costs.setdefault("call", fastest)
         return compiled
 
     def record(self, steps, seconds, warmup):
         """A chunk of ``steps`` steps took ``seconds``."""
         if warmup or steps < 1:
             return
-        call = self.costs.get("call", 0.0)
-        self.costs["step"] = max(seconds - call, 1e-7 * steps) / steps
+        records = self.costs.setdefault("records", [])
+        records.append((int(steps), float(seconds)))
+        del records[: -self.HISTORY]
+        floor = self.costs.get("probe", 0.0)
+        call, step = _fit_line(records)
+        if step is None or step <= 0:
+            call = floor
+            step = float(np.median([(s - call) / n for n, s in records]))
+        self.costs["call"] = max(call, floor)
+        self.costs["step"] = max(step, 1e-7)
 
     def steps(self):
         step = self.costs.get("step")
@@ -255,8 +277,25 @@ class ChunkSizer:
             return self.FIRST_STEPS
         call = self.costs.get("call", 0.0)
         share = self.CALL_SHARE
-        amortised = math.ceil(call * (1 - share) / (share * step))
+        # (less a rounding error, so that an exact quotient stays itself)
+        amortised = math.ceil(call * (1 - share) / (share * step) - 1e-9)
         return max(1, min(amortised, int(self.MAX_SECONDS / step)))
+
+
+def _fit_line(records):
+    """``(intercept, slope)`` of seconds on steps by least squares over
+    the fastest chunk of each length (a burst of load from a neighbour
+    only slows a chunk down), or ``(None, None)`` when the records have
+    fewer than two lengths."""
+    fastest = {}
+    for steps, seconds in records:
+        fastest[steps] = min(seconds, fastest.get(steps, seconds))
+    if len(fastest) < 2:
+        return None, None
+    steps = np.array(list(fastest), dtype=float)
+    seconds = np.array(list(fastest.values()), dtype=float)
+    slope, intercept = np.polyfit(steps, seconds, 1)
+    return float(intercept), float(slope)
 
 
 class Decoder:
@@ -836,10 +875,6 @@ class Decoder:
             began = time.perf_counter()
             new_tokens, warmup = advance(index, steps, index == start)
             ran = new_tokens.shape[1]
-            if sizer is not None and kind == "chunk":
-                sizer.record(ran, time.perf_counter() - began, warmup)
-            if kind != "prefill":
-                warmup, pending_warmup = warmup or pending_warmup, False
             # The cycle's own bookkeeping (store, stop check) is part of
             # it, so the clock's cycles add up to the call's wall time.
             token_ids[:, index : index + ran] = new_tokens
@@ -847,6 +882,10 @@ class Decoder:
                 stopped = np.isin(new_tokens, stop)
                 stopped &= generating[:, index : index + ran]
                 done |= stopped.any(axis=1)
+            if sizer is not None and kind == "chunk":
+                sizer.record(ran, time.perf_counter() - began, warmup)
+            if kind != "prefill":
+                warmup, pending_warmup = warmup or pending_warmup, False
             logs = {
                 "position": int(index),
                 "batch_size": int(batch_size),

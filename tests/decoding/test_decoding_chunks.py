@@ -177,7 +177,7 @@ def test_chunk_sizer_keeps_the_call_a_small_share_of_each_chunk():
 
     assert sizer.probe(call, repeats=2) is True and len(calls) == 3
     assert not sizer.needs_probe()
-    sizer.costs["call"] = 0.0021
+    sizer.costs.update(probe=0.0021, call=0.0021)
     sizer.record(10, 0.0121, warmup=False)  # 1 ms a step
     assert sizer.costs["step"] == pytest.approx(0.001)
     steps = sizer.steps()
@@ -189,6 +189,31 @@ def test_chunk_sizer_keeps_the_call_a_small_share_of_each_chunk():
     assert sizer.steps() == int(ChunkSizer.MAX_SECONDS / 0.5)
     sizer.costs.update(call=10.0, step=5.0)  # a step over the cap: 1
     assert sizer.steps() == 1
+
+
+def test_chunk_sizer_fits_the_fixed_cost_a_chunk_really_pays():
+    # Chunks pay 3 ms each and 1 ms a step, but a call that runs no step
+    # takes 2 ms: with one chunk length the probe stands for the fixed
+    # cost (the step is then overstated), with two lengths or more both
+    # costs come from a least-squares fit of the chunks.
+    sizer = ChunkSizer({"probe": 0.002, "call": 0.002})
+    sizer.record(8, 0.011, warmup=False)
+    assert sizer.costs["step"] == pytest.approx(0.009 / 8)
+    sizer.record(20, 0.023, warmup=False)
+    sizer.record(20, 0.023, warmup=False)
+    assert sizer.costs["call"] == pytest.approx(0.003)
+    assert sizer.costs["step"] == pytest.approx(0.001)
+    assert sizer.steps() == 57  # ceil(3 ms * 0.95 / (0.05 * 1 ms))
+    # A fit below the probe (noise) keeps the probe's figure.
+    noisy = ChunkSizer({"probe": 0.002, "call": 0.002})
+    noisy.record(8, 0.0085, warmup=False)
+    noisy.record(40, 0.0405, warmup=False)
+    assert noisy.costs["call"] == 0.002
+    assert noisy.costs["step"] == pytest.approx(0.001)
+    # Only the last HISTORY chunks count.
+    for _ in range(ChunkSizer.HISTORY + 5):
+        noisy.record(30, 0.035, warmup=False)
+    assert len(noisy.costs["records"]) == ChunkSizer.HISTORY
 
 
 def test_auto_chunk_size_is_accepted_only_stepwise():
