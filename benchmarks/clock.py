@@ -332,7 +332,7 @@ def main(argv=None):
         chunk_size=1,
         models=None,
     ):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         outputs["texts"] = (models or generators)[backbone].generate(
             prompts[batch] if texts is None else texts,
             max_length=max_length,
@@ -341,6 +341,7 @@ def main(argv=None):
             callbacks=[clock] if clock is not None else None,
             chunk_size=chunk_size,
         )
+        outputs["cpu"] = time.process_time() - cpu
         return time.perf_counter() - start
 
     # ------------------------------------------------------------------
@@ -653,6 +654,7 @@ def main(argv=None):
     for backbone in _backbones(settings, "clocked"):
         for batch in settings["batch_sizes"]:
             walls = {name: [] for name in variants}
+            cpus = {name: [] for name in variants}
             tokens, texts, clocks_by = {}, {}, {}
             for name, (decode, k) in variants.items():
                 for _ in range(2):  # warm: traces, XLA compiles
@@ -670,6 +672,7 @@ def main(argv=None):
                             backbone, batch, decode, length, clock, chunk_size=k
                         )
                     )
+                    cpus[name].append(outputs["cpu"])
                     tokens[name] = int(clock.to_dataframe()["tokens"].sum())
                     texts[name] = outputs["texts"]
                     clocks_by[name] = clocks_by[name].merge(clock)
@@ -701,6 +704,11 @@ def main(argv=None):
                     ),
                     "chunked_small_over_fused": _common.rounded(
                         tps["chunked_small"] / tps["fused"], 3
+                    ),
+                    "chunked_over_fused_cpu": _common.rounded(
+                        _common.median(cpus["fused"])
+                        / _common.median(cpus["chunked"]),
+                        3,
                     ),
                     "chunked_over_fused_best": _common.rounded(
                         min(walls["fused"]) / min(walls["chunked"]), 3
@@ -821,6 +829,8 @@ def main(argv=None):
                 "settings.chunk_size ('auto': ChunkSizer), chunked_small: "
                 "chunk_size=small_chunk_size; stepwise: chunk_size=1; "
                 "chunked_mean_span: mean steps per chunk row; "
+                "chunked_over_fused_cpu: the same with the median process "
+                "CPU time of a call; "
                 "chunked_ttft/tpot/step_mean: the chunked runs' "
                 "InferenceClock.summary() (step_mean derived from chunks)"
             ),

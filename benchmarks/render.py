@@ -360,6 +360,7 @@ def render_clock(payload, results_dir, output):
                     ("chunk_size", "k"),
                     ("chunked_tokens_per_s", "chunks tok/s"),
                     ("chunked_over_fused", "chunks / fused"),
+                    ("chunked_over_fused_cpu", "CPU: chunks / fused"),
                     ("chunked_mean_span", "mean k"),
                     ("auto_probe_ms", "auto: probe (ms)"),
                     ("auto_call_ms", "auto: call (ms)"),
