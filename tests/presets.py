@@ -267,18 +267,49 @@ def write_keras_hub_gpt2(folder, **sizes):
     return str(folder)
 
 
-def write_hf_gpt2(folder, **sizes):
-    """A Hugging Face GPT-2 folder written by keras-hub's
-    ``export_to_transformers``, with the ``architectures`` key it omits
-    (keras-hub's own loader needs it)."""
-    tiny_gpt2(**sizes).export_to_transformers(str(folder))
+def write_hf_causal_lm(causal_lm, folder, architecture, preprocessor=None):
+    """A Hugging Face folder of ``causal_lm`` written by keras-hub's
+    ``export_to_transformers`` (its tokenizer too: ``causal_lm``'s
+    preprocessor, or ``preprocessor``), with the ``architectures`` key it
+    omits (keras-hub's own loader needs it): ``architecture``, e.g.
+    ``"GPT2LMHeadModel"``."""
+    causal_lm.export_to_transformers(str(folder))
+    if preprocessor is not None:
+        preprocessor.export_to_transformers(str(folder))
+    if type(causal_lm.backbone).__name__ == "GemmaBackbone":
+        _rewrite_gemma_queries(causal_lm.backbone, folder)
     path = os.path.join(folder, "config.json")
     with open(path, encoding="utf-8") as stream:
         config = json.load(stream)
-    config.setdefault("architectures", ["GPT2LMHeadModel"])
+    config.setdefault("architectures", [architecture])
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(config, stream)
     return str(folder)
+
+
+def _rewrite_gemma_queries(backbone, folder):
+    """keras-hub 0.32's Gemma exporter reshapes the query kernel
+    ``(heads, hidden, head_dim)`` to ``(-1, hidden)`` before transposing,
+    which scrambles ``q_proj`` wherever ``heads * head_dim != hidden``
+    (Gemma 7B: 16 x 256 against 3072); its converter reads Hugging Face's
+    layout, ``(heads * head_dim, hidden)``, which this writes."""
+    from safetensors.numpy import load_file
+    from safetensors.numpy import save_file
+
+    path = os.path.join(folder, "model.safetensors")
+    weights = load_file(path)
+    for i in range(backbone.num_layers):
+        layer = backbone.get_layer(f"decoder_block_{i}")
+        kernel = np.asarray(layer.attention.query_dense.kernel)
+        weights[f"model.layers.{i}.self_attn.q_proj.weight"] = kernel.transpose(
+            0, 2, 1
+        ).reshape(-1, kernel.shape[1])
+    save_file(weights, path, metadata={"format": "pt"})
+
+
+def write_hf_gpt2(folder, **sizes):
+    """A Hugging Face GPT-2 folder of ``tiny_gpt2`` (``write_hf_causal_lm``)."""
+    return write_hf_causal_lm(tiny_gpt2(**sizes), folder, "GPT2LMHeadModel")
 
 
 # Llama 3: grouped-query attention (4 query heads over 2 key/value heads),
@@ -330,6 +361,143 @@ def tiny_llama3(
 def write_keras_hub_llama3(folder, **sizes):
     """A keras-hub preset folder (``save_to_preset``) of ``tiny_llama3``."""
     tiny_llama3(**sizes).save_to_preset(str(folder))
+    return str(folder)
+
+
+# Mistral, Gemma and Qwen: a tiny random model of each family, whose sizes
+# exercise what sets its cache apart: Mistral's sliding window (4 tokens,
+# shorter than the test texts) over grouped-query heads; Gemma's one
+# key/value head and head_dim (12) unlike hidden_dim / heads (8), its
+# embedding scaled by sqrt(hidden_dim) and tied to the output; Gemma 3's
+# too, text-only, with sliding-window layers (4 tokens), query/key norms
+# and one (key, value) cache pair per layer; Qwen 2's query/key/value
+# biases and an untied output; Qwen 3's head_dim (6) and query/key norms.
+# Mistral and the Gemmas tokenize with a tiny SentencePiece model
+# (``sentencepiece_proto``), the Qwens with ``gpt2_vocabulary``'s
+# byte-level BPE and Qwen's special tokens.
+QWEN_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+CAUSAL_FAMILIES = {
+    # family: (keras-hub class prefix, backbone arguments)
+    "mistral": (
+        "Mistral",
+        {"num_query_heads": 4, "num_key_value_heads": 2, "sliding_window": 4},
+    ),
+    "gemma": (
+        "Gemma",
+        {"num_query_heads": 2, "num_key_value_heads": 1, "head_dim": 12},
+    ),
+    "gemma3": (
+        "Gemma3",
+        {
+            "num_query_heads": 2,
+            "num_key_value_heads": 1,
+            "head_dim": 12,
+            "image_size": 16,  # Required, unused without a vision encoder.
+            "use_sliding_window_attention": True,
+            "sliding_window_size": 4,
+        },
+    ),
+    "qwen": (
+        "Qwen",
+        {
+            "num_query_heads": 4,
+            "num_key_value_heads": 2,
+            "tie_word_embeddings": False,
+        },
+    ),
+    "qwen3": (
+        "Qwen3",
+        {"num_query_heads": 4, "num_key_value_heads": 2, "head_dim": 6},
+    ),
+}
+
+
+def sentencepiece_proto(start, end, pad=None, symbols=()):
+    """A tiny SentencePiece BPE model (its serialized proto) trained on
+    ``GPT2_TEXTS``: ``"<unk>"``, ``start``, ``end`` (and ``pad``) at ids
+    1, 2, 3 (and 4), so id 0 is a real piece (``"▁t"``); ``symbols`` are
+    extra special pieces (Gemma's turn markers) after them."""
+    import io
+
+    import sentencepiece
+
+    stream = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(GPT2_TEXTS),
+        model_writer=stream,
+        vocab_size=80,
+        hard_vocab_limit=False,
+        model_type="bpe",
+        character_coverage=1.0,
+        unk_id=1,
+        bos_id=2,
+        eos_id=3,
+        pad_id=4 if pad else -1,
+        unk_piece="<unk>",
+        bos_piece=start,
+        eos_piece=end,
+        pad_piece=pad or "<pad>",
+        user_defined_symbols=list(symbols),
+        minloglevel=2,
+    )
+    return stream.getvalue()
+
+
+def gemma_proto():
+    """Gemma's special pieces and turn markers in ``sentencepiece_proto``."""
+    turns = ("<start_of_turn>", "<end_of_turn>")
+    return sentencepiece_proto("<bos>", "<eos>", "<pad>", turns)
+
+
+def family_tokenizer(family):
+    """The keras-hub tokenizer of ``family`` (``CAUSAL_FAMILIES``)."""
+    import keras_hub
+
+    if family == "mistral":
+        return keras_hub.models.MistralTokenizer(
+            proto=sentencepiece_proto("<s>", "</s>")
+        )
+    if family == "gemma":
+        return keras_hub.models.GemmaTokenizer(proto=gemma_proto())
+    if family == "gemma3":
+        return keras_hub.models.Gemma3Tokenizer(
+            proto=gemma_proto(), has_vision_tokens=False
+        )
+    vocabulary, merges = gpt2_vocabulary(specials=QWEN_SPECIALS)
+    prefix = CAUSAL_FAMILIES[family][0]
+    tokenizer = getattr(keras_hub.models, f"{prefix}Tokenizer")
+    return tokenizer(vocabulary=vocabulary, merges=merges)
+
+
+def tiny_causal_lm(family, num_layers=2, hidden_dim=16, seed=0, **sizes):
+    """A random keras-hub ``CausalLM`` of ``family`` (``CAUSAL_FAMILIES``:
+    its backbone arguments, updated by ``sizes``) with its
+    ``CausalLMPreprocessor`` and ``family_tokenizer``."""
+    import keras
+    import keras_hub
+
+    prefix, arguments = CAUSAL_FAMILIES[family]
+    tokenizer = family_tokenizer(family)
+    keras.utils.set_random_seed(seed)
+    backbone = getattr(keras_hub.models, f"{prefix}Backbone")(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=num_layers,
+        hidden_dim=hidden_dim,
+        intermediate_dim=2 * hidden_dim,
+        **{**arguments, **sizes},
+    )
+    preprocessor = getattr(keras_hub.models, f"{prefix}CausalLMPreprocessor")(
+        tokenizer, sequence_length=32
+    )
+    return getattr(keras_hub.models, f"{prefix}CausalLM")(
+        backbone=backbone, preprocessor=preprocessor
+    )
+
+
+def write_keras_hub_causal_lm(folder, family, **sizes):
+    """A keras-hub preset folder (``save_to_preset``) of
+    ``tiny_causal_lm(family)``."""
+    tiny_causal_lm(family, **sizes).save_to_preset(str(folder))
     return str(folder)
 
 

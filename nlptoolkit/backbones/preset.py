@@ -55,6 +55,7 @@ CAUSAL_ARCHITECTURES = {
     "mistral": "MistralBackbone",
     "mixtral": "MixtralBackbone",
     "gemma": "GemmaBackbone",
+    "gemma3_text": "Gemma3Backbone",
     "qwen2": "QwenBackbone",
     "qwen3": "Qwen3Backbone",
     "smollm3": "SmolLM3Backbone",

@@ -7,8 +7,10 @@ preset handle or folder (``preset.resolve_preset``). It takes
 (``sequence_output``, ``pooled_output``, ``padding_mask``) plus
 ``logits``: the keras-hub model's own next-token logits (its tied or
 separate output embedding), which ``heads.PresetLanguageModelHead``
-passes on. ``causal_lm.call_with_cache`` is what
-``nlptoolkit.decoding.PresetCausalAdapter`` decodes with.
+passes on. :meth:`PretrainedCausalLM.call_with_cache` (keras-hub's
+``causal_lm.call_with_cache`` over one stacked cache tensor, whatever
+layout the family keeps) is what ``nlptoolkit.decoding.PresetCausalAdapter``
+decodes with.
 
 Attention is causal, so right padding never reaches a real position: the
 padding mask given to the keras-hub backbone is all ones, and no id is
@@ -20,6 +22,10 @@ import keras
 from nlptoolkit.backbones.base import Backbone
 from nlptoolkit.backbones.preset import load_hub_task
 from nlptoolkit.backbones.preset import max_sequence_length
+
+# Backbones whose ``call_with_cache`` takes a tuple of per-layer ``(key,
+# value)`` tensors rather than one stacked tensor.
+PER_LAYER_CACHES = ("Gemma3Backbone",)
 
 
 def load_hub_causal_lm(info, dtype=None):
@@ -56,6 +62,14 @@ class PretrainedCausalLM(Backbone):
 
     def __init__(self, causal_lm, **kwargs):
         hub = causal_lm.backbone
+        if getattr(hub, "vision_encoder", None) is not None:
+            raise ValueError(
+                "A text generator takes a text-only causal LM. Received: a "
+                f"{type(hub).__name__} with a vision encoder (an image-text "
+                "checkpoint, whose inputs include images). Use the "
+                "text-only checkpoint of the family (e.g. Gemma 3 1B, "
+                "Hugging Face model type 'gemma3_text')."
+            )
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         padding_mask = keras.ops.ones_like(token_ids, dtype="bool")
         sequence = hub({"token_ids": token_ids, "padding_mask": padding_mask})
@@ -92,6 +106,27 @@ class PretrainedCausalLM(Backbone):
             hub.hidden_dim // query_heads
         )
         return (batch_size, hub.num_layers, 2, length, heads, head_dim)
+
+    def call_with_cache(self, token_ids, cache, cache_update_index):
+        """``(logits, cache)``: the keras-hub model's ``call_with_cache``
+        for ``token_ids`` (starting at ``cache_update_index``) over a
+        cache of ``cache_shape``. A family that keeps one ``(key, value)``
+        pair per layer (Gemma 3) gets the stacked cache split for the
+        call and stacked again after."""
+        if type(self.hub_backbone).__name__ not in PER_LAYER_CACHES:
+            logits, _, cache = self.causal_lm.call_with_cache(
+                token_ids, cache, cache_update_index
+            )
+            return logits, cache
+        layers = tuple(
+            (cache[:, i, 0], cache[:, i, 1])
+            for i in range(self.hub_backbone.num_layers)
+        )
+        logits, _, layers = self.causal_lm.call_with_cache(
+            token_ids, layers, cache_update_index
+        )
+        stacked = [keras.ops.stack(pair, axis=1) for pair in layers]
+        return logits, keras.ops.stack(stacked, axis=1)
 
     def get_config(self):
         config = super().get_config()

@@ -4,7 +4,7 @@
 ``backbones.PretrainedCausalLM``: ``prefill`` / ``next`` over the
 keras-hub ``CausalLM.call_with_cache`` (a key/value cache of shape
 ``(batch, num_layers, 2, length, key/value heads, head_dim)``, GPT-2's
-layout), and ``uncached_logits`` (the whole prefix through the model
+layout; Gemma 3's per-layer pairs are stacked into it), and ``uncached_logits`` (the whole prefix through the model
 again). keras-hub's own ``_build_cache`` is private: the cache is
 preallocated here (zeros, ``PretrainedCausalLM.cache_shape``) and filled
 by one ``call_with_cache`` from position 0, as keras-hub fills it. So the
@@ -77,9 +77,10 @@ class PresetCausalAdapter(TransformerAdapter):
         )
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
-        """The keras-hub model's ``call_with_cache``: float32 logits for
+        """The keras-hub model's ``call_with_cache``
+        (``PretrainedCausalLM.call_with_cache``): float32 logits for
         ``token_ids`` (starting at ``cache_update_index``) and the cache."""
-        logits, _, cache = self.causal_lm.call_with_cache(
+        logits, cache = self.backbone.call_with_cache(
             token_ids, cache, cache_update_index
         )
         return self.head.logits(logits), cache

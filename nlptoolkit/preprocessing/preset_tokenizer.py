@@ -14,6 +14,15 @@ preset's tokenizer, never assumed to be 0: GPT-2's tokenizer has no pad
 token (keras-hub reports 0, which is ``"!"``, a real token) and one
 special token, ``<|endoftext|>``, its start and end. It is a Keras layer,
 so the vocabulary travels inside the task's ``.keras`` file as an asset.
+
+A continuation (new tokens after a prompt) is detokenized with
+``continuation=True``: a SentencePiece tokenizer (Mistral's, Gemma's)
+drops the word-boundary space of a text's first piece (``"▁dog"`` alone
+is ``"dog"``), right at the start of a text and wrong after a prompt
+(``"the cat" + "dog"``). The row is detokenized after a fixed real token
+(``anchor``) and that token's text cut off, which keeps the space
+wherever the tokenizer would write it inside a text; a byte-level BPE
+(GPT-2's, Qwen's) gives the same text either way.
 """
 
 import keras
@@ -173,16 +182,58 @@ class PresetTokenizer(keras.layers.Layer):
             parts.append(tf.fill([rows, 1], tf.cast(end, ids.dtype)))
         return tf.concat(parts, axis=1)
 
-    def detokenize(self, ids):
+    def _detokenize_rows(self, rows):
+        """Rows of known, non-special ids -> list of str."""
+        import tensorflow as tf
+
+        if not rows:
+            return []
+        ragged = tf.ragged.constant(rows, dtype="int32", ragged_rank=1)
+        texts = self.hub_tokenizer.detokenize(ragged)
+        texts = np.asarray(keras.ops.convert_to_numpy(texts)).reshape(-1)
+        return [
+            t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
+            for t in texts.tolist()
+        ]
+
+    @property
+    def anchor(self):
+        """``(anchor_id, its text)``: the lowest id that is no special
+        token and detokenizes alone to printable text without surrounding
+        spaces (GPT-2's ``"!"``; a SentencePiece word piece), which
+        ``continuation=True`` writes first and cuts off again. Found
+        eagerly, even while a function is traced."""
+        import tensorflow as tf
+
+        if getattr(self, "_anchor", None) is None:
+            drop = set(self.special_token_ids)
+            ids = range(min(self.vocabulary_size, 512))
+            ids = [i for i in ids if i not in drop]
+            with tf.init_scope():
+                texts = self._detokenize_rows([[i] for i in ids])
+            for token_id, text in zip(ids, texts, strict=True):
+                plain = text.isprintable() and "\ufffd" not in text
+                if text and text == text.strip() and plain:
+                    self._anchor = (token_id, text)
+                    break
+            else:
+                raise ValueError(
+                    "The preset's tokenizer has no plain token among its "
+                    "first 512 ids to detokenize a continuation after. "
+                    f"Received a vocabulary of {self.vocabulary_size} ids."
+                )
+        return self._anchor
+
+    def detokenize(self, ids, continuation=False):
         """Token ids (a batch of rows, ragged or not) -> list of str.
 
         The special tokens (``special_token_ids``) and ids outside the
         vocabulary are dropped; nothing else is (a caller cuts a row at
         its stop token first). Bytes that do not decode (a byte-level
-        BPE token cut mid-character) become U+FFFD.
+        BPE token cut mid-character) become U+FFFD. ``continuation=True``:
+        each row follows a text, so its first piece keeps the space a
+        SentencePiece tokenizer drops at the start of a text.
         """
-        import tensorflow as tf
-
         if hasattr(ids, "to_list"):
             ids = ids.to_list()
         elif not isinstance(ids, (list, tuple)):
@@ -194,24 +245,22 @@ class PresetTokenizer(keras.layers.Layer):
             [int(t) for t in row if int(t) not in drop and 0 <= int(t) < size]
             for row in ids
         ]
-        if not rows:
-            return []
-        ragged = tf.ragged.constant(rows, dtype="int32", ragged_rank=1)
-        texts = self.hub_tokenizer.detokenize(ragged)
-        texts = np.asarray(keras.ops.convert_to_numpy(texts)).reshape(-1)
-        return [
-            t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t)
-            for t in texts.tolist()
-        ]
+        if not continuation:
+            return self._detokenize_rows(rows)
+        anchor_id, anchor = self.anchor
+        texts = self._detokenize_rows([[anchor_id, *row] for row in rows])
+        return [text[len(anchor) :] for text in texts]
 
-    def detokenize_tensor(self, ids, mask=None, stop_token_ids=None):
+    def detokenize_tensor(
+        self, ids, mask=None, stop_token_ids=None, continuation=False
+    ):
         """:meth:`detokenize` with TensorFlow ops, for traced functions.
 
         ``ids`` is an int tensor ``(batch, length)``; ``mask`` (bool,
         same shape, optional) marks the positions to read. Each row stops
         at its first ``stop_token_ids`` (default: ``end_token_id``) among
-        them; the special tokens are dropped. Returns a ``tf.string``
-        tensor ``(batch,)``.
+        them; the special tokens are dropped. ``continuation`` as for
+        :meth:`detokenize`. Returns a ``tf.string`` tensor ``(batch,)``.
         """
         import tensorflow as tf
 
@@ -233,8 +282,20 @@ class PresetTokenizer(keras.layers.Layer):
         for token_id in self.special_token_ids:
             known = tf.logical_and(known, tf.not_equal(ids, token_id))
         keep = tf.logical_and(tf.logical_and(mask, before_stop), known)
+        if not continuation:
+            texts = self.hub_tokenizer.detokenize(
+                tf.ragged.boolean_mask(ids, keep)
+            )
+            return tf.reshape(texts, [-1])
+        anchor_id, anchor = self.anchor
+        first = tf.ones_like(ids[:, :1], dtype=tf.bool)
+        ids = tf.concat([tf.fill(tf.shape(first), anchor_id), ids], axis=1)
+        keep = tf.concat([first, keep], axis=1)
         texts = self.hub_tokenizer.detokenize(tf.ragged.boolean_mask(ids, keep))
-        return tf.reshape(texts, [-1])
+        texts = tf.reshape(texts, [-1])
+        cut = len(anchor.encode("utf-8"))
+        start = tf.fill(tf.shape(texts), cut)
+        return tf.strings.substr(texts, start, tf.strings.length(texts) - cut)
 
     def token_counts(self, texts):
         """Packed length of each text before truncation (numpy ints)."""

@@ -632,9 +632,14 @@ class TextGenerator(Task):
         if on_token is not None:
 
             def stream(step, token_ids, index):
-                pieces = [
-                    self.tokenizer.detokenize([[t]])[0] for t in token_ids
-                ]
+                if self.pretrained:  # Each piece as it reads in a text.
+                    pieces = self.tokenizer.detokenize(
+                        [[t] for t in token_ids], continuation=True
+                    )
+                else:
+                    pieces = [
+                        self.tokenizer.detokenize([[t]])[0] for t in token_ids
+                    ]
                 on_token(step, token_ids, pieces)
 
         output = self.decoder.generate(
@@ -734,7 +739,14 @@ class TextGenerator(Task):
                 ~prompt_mask, positions < (lengths + max_length)[:, None]
             )
             if self.pretrained:
-                new = tokenizer.detokenize_tensor(output, new_mask, end_ids)
+                # After a prompt, the continuation keeps its first space.
+                new = tf.where(
+                    tf.equal(prompts, ""),
+                    tokenizer.detokenize_tensor(output, new_mask, end_ids),
+                    tokenizer.detokenize_tensor(
+                        output, new_mask, end_ids, continuation=True
+                    ),
+                )
             else:
                 new = tokenizer.detokenize_tensor(output, new_mask)
             joint = tf.logical_and(
@@ -762,7 +774,8 @@ class TextGenerator(Task):
                     new = new[: position + (token not in ends)]
                     break
             if self.pretrained:
-                text = self.tokenizer.detokenize([new])[0]
+                # After a prompt, the continuation keeps its first space.
+                text = self.tokenizer.detokenize([new], bool(prompt))[0]
             else:
                 text = self.tokenizer.detokenize([new + [EOS_ID]])[0]
             texts.append(prompt + (separator if prompt and text else "") + text)
