@@ -4,10 +4,11 @@
 ``backbones.PretrainedCausalLM``: ``prefill`` / ``next`` over the
 keras-hub ``CausalLM.call_with_cache`` (a key/value cache of shape
 ``(batch, num_layers, 2, length, key/value heads, head_dim)``, GPT-2's
-layout; Gemma 3's per-layer pairs are stacked into it), and ``uncached_logits`` (the whole prefix through the model
-again). keras-hub's own ``_build_cache`` is private: the cache is
-preallocated here (zeros, ``PretrainedCausalLM.cache_shape``) and filled
-by one ``call_with_cache`` from position 0, as keras-hub fills it. So the
+layout; Gemma 3's per-layer pairs are stacked into it), and
+``uncached_logits`` (the whole prefix through the model again).
+keras-hub's own ``_build_cache`` is private: the cache is preallocated
+here (zeros, ``PretrainedCausalLM.cache_shape``) and filled by one
+``call_with_cache`` from position 0, as keras-hub fills it. So the
 fused, stepwise and uncached paths, every sampler, ``stop_token``,
 ``on_token`` and the InferenceClock work unchanged.
 

@@ -6,7 +6,7 @@ untied outputs, a per-layer cache, SentencePiece and byte-level BPE
 tokenizers) saved with keras-hub's ``save_to_preset``, each fine-tuned
 once per module; Gemma and Mistral also as Hugging Face folders.
 
-CPU is the budget (the default run: about 45 s on 2 cores). Decoding runs
+CPU is the budget (the default run: 54 s of CPU on 2 cores). Decoding runs
 with ``jit_compile=False`` (XLA compiles take seconds per shape;
 ``test_pretrained_generator.py`` covers XLA). Fine-tuning and the forced
 end of text run eagerly: tracing the train step costs 11 s per family,
