@@ -12,9 +12,10 @@ with ``jit_compile=False`` (XLA compiles take seconds per shape;
 end of text run eagerly: tracing the train step costs 11 s per family,
 three eager steps 2.5 s, and the traced step is the one every preset
 shares (``test_pretrained_generator.py`` runs it). The slow tests (``-m
-slow``) hold what adds no code of its own: Qwen 3, Gemma 3's decoding on
-three paths and after load (its per-layer cache is checked by the default
-run's cached-steps test) and the Mistral Hugging Face folder."""
+slow``) hold Qwen 3 (no code of its own), Gemma 3's decoding on three
+paths and after load (its per-layer cache is checked by the default run's
+cached-steps test), the Mistral Hugging Face folder and Gemma's export
+(a SentencePiece continuation in the SavedModel)."""
 
 import contextlib
 import os
