@@ -44,13 +44,17 @@ def batch(length=16):
 
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])
 def test_chunks_give_the_fused_array_with_stop_tokens(kind):
+    # Without XLA (compiles take seconds per shape; the chunks under XLA
+    # are checked in test_decoding_window.py).
     decoder = build(kind)
     ids, mask = batch()
     greedy = make_sampler("greedy")
-    free = decoder.generate(ids.copy(), 2, mask, greedy)
+    free = decoder.generate(ids.copy(), 2, mask, greedy, jit_compile=False)
     # Stop on a token each row generates, so both rows stop early.
     stop = (int(free[0, 6]), int(free[1, 5]))
-    fused = decoder.generate(ids.copy(), 2, mask, greedy, stop_token_ids=stop)
+    fused = decoder.generate(
+        ids.copy(), 2, mask, greedy, stop_token_ids=stop, jit_compile=False
+    )
     for chunk_size in (1, 3, 32, "auto"):
         chunked = decoder.generate(
             ids.copy(),
@@ -60,6 +64,7 @@ def test_chunks_give_the_fused_array_with_stop_tokens(kind):
             decode="stepwise",
             chunk_size=chunk_size,
             stop_token_ids=stop,
+            jit_compile=False,
         )
         np.testing.assert_array_equal(chunked, fused, err_msg=chunk_size)
     assert (fused[:, -1] == 0).all()  # the loop stopped before the end
@@ -78,6 +83,7 @@ def test_chunk_rows_cover_every_step_and_stream_every_token():
         decode="stepwise",
         chunk_size=4,
         callbacks=[clock],
+        jit_compile=False,
         on_token=lambda step, tokens, index: streamed.append((step, index)),
     )
     df = clock.to_dataframe()

@@ -8,6 +8,12 @@ from nlptoolkit.decoding import count_generated
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LanguageModelHead
 
+# XLA compiles take seconds per shape: these tests decode without it
+# (test_decoding_jit.py compares the XLA loops with these), except the
+# fused loops with the n-gram ban (greedy and beam), which run under XLA
+# as by default.
+PLAIN = {"jit_compile": False}
+
 
 def build(kind):
     if kind == "lstm":
@@ -44,7 +50,7 @@ def test_paths_agree_and_keep_prompts(kind):
     mask = ids != 0
     outputs = [
         decoder.generate(
-            ids.copy(), 2, mask, make_sampler("greedy"), decode=decode
+            ids.copy(), 2, mask, make_sampler("greedy"), decode=decode, **PLAIN
         )
         for decode in ("fused", "stepwise", "uncached")
     ]
@@ -59,7 +65,12 @@ def test_forbidden_ids_are_never_generated():
     ids = np.zeros((2, 20), "int32")
     ids[:, 0] = 2
     out = decoder.generate(
-        ids, 1, ids != 0, make_sampler("random", seed=1), decode="stepwise"
+        ids,
+        1,
+        ids != 0,
+        make_sampler("random", seed=1),
+        decode="stepwise",
+        **PLAIN,
     )
     assert not np.isin(out[:, 1:], [0, 1, 2]).any()
 
@@ -90,6 +101,7 @@ def test_hooks_are_called_in_order():
         make_sampler("greedy"),
         decode="stepwise",
         callbacks=[Recorder()],
+        **PLAIN,
     )
     assert events == [
         ("begin", "stepwise"),
@@ -125,7 +137,9 @@ def test_no_repeat_ngram_size_on_every_path_and_sampler(kind):
     ids[1, :2] = [2, 9]
     ids[2, :6] = [2, 4, 4, 4, 4, 4]  # a prompt that repeats itself
     mask = ids != 0
-    plain = decoder.generate(ids.copy(), 2, mask, make_sampler("greedy"))
+    plain = decoder.generate(
+        ids.copy(), 2, mask, make_sampler("greedy"), **PLAIN
+    )
     outputs = [
         decoder.generate(
             ids.copy(),
@@ -134,6 +148,7 @@ def test_no_repeat_ngram_size_on_every_path_and_sampler(kind):
             make_sampler("greedy"),
             decode=decode,
             no_repeat_ngram_size=2,
+            jit_compile="auto" if decode == "fused" else False,
         )
         for decode in ("fused", "stepwise", "uncached")
     ]
@@ -152,6 +167,7 @@ def test_no_repeat_ngram_size_on_every_path_and_sampler(kind):
         make_sampler("top_k", top_k=5, seed=1),
         decode="stepwise",
         no_repeat_ngram_size=3,
+        **PLAIN,
     )
     np.testing.assert_array_equal(beam[mask], ids[mask])
     for out, n in ((outputs[0], 2), (beam, 2), (top_k, 3)):
@@ -173,7 +189,12 @@ def test_fused_graph_bans_repeats_when_traced():
     ids[:, 0] = 2
     out = run(ids).numpy()
     eager = decoder.generate(
-        ids.copy(), 1, ids != 0, make_sampler("greedy"), no_repeat_ngram_size=1
+        ids.copy(),
+        1,
+        ids != 0,
+        make_sampler("greedy"),
+        no_repeat_ngram_size=1,
+        **PLAIN,
     )
     np.testing.assert_array_equal(out, eager)
     for row in out:

@@ -105,10 +105,13 @@ def test_every_path_matches_the_cropping_reference(keep):
     decoder = build(window_keep=keep)
     ids, mask = batch(40)  # 40 positions, context 12
     expected = cropping_reference(decoder, ids, 2, mask, keep or CONTEXT // 2)
+    # XLA compiles take seconds: the default keep runs every path with
+    # and without XLA, the other keep without.
+    jit = {"jit_compile": "auto" if keep is None else False}
     runs = {
-        "fused": {"decode": "fused"},
-        "stepwise-chunks": {"decode": "stepwise", "chunk_size": 5},
-        "stepwise-auto": {"decode": "stepwise", "chunk_size": "auto"},
+        "fused": {"decode": "fused", **jit},
+        "stepwise-chunks": {"decode": "stepwise", "chunk_size": 5, **jit},
+        "stepwise-auto": {"decode": "stepwise", "chunk_size": "auto", **jit},
         "uncached": {"decode": "uncached"},
     }
     if keep is None:
@@ -135,6 +138,7 @@ def test_the_clock_shows_reprefill_cycles_at_each_slide():
         decode="stepwise",
         chunk_size=4,
         callbacks=[clock],
+        jit_compile=False,
     )
     df = clock.to_dataframe()
     slides = [i for i in range(3, 40) if window.slides_at(i)]
@@ -169,7 +173,7 @@ def test_other_samplers_run_past_the_context(sampler):
     assert (first[~mask] >= 3).all()  # every position filled, no specials
     if not hasattr(sampler, "num_beams"):
         stepwise = decoder.generate(
-            ids.copy(), 2, mask, sampler, decode="stepwise"
+            ids.copy(), 2, mask, sampler, decode="stepwise", jit_compile=False
         )
         assert (stepwise[~mask] >= 3).all()
 
@@ -181,8 +185,8 @@ def test_lstm_has_no_window_and_runs_on():
     outputs = [
         decoder.generate(ids.copy(), 2, mask, make_sampler("greedy"), **kw)
         for kw in (
-            {"decode": "fused"},
-            {"decode": "stepwise", "chunk_size": 7},
+            {"decode": "fused", "jit_compile": False},
+            {"decode": "stepwise", "chunk_size": 7, "jit_compile": False},
             {"decode": "uncached"},
         )
     ]

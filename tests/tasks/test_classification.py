@@ -5,22 +5,42 @@ import tensorflow as tf
 from helpers import TINY
 from helpers import TOY_LABELS
 from helpers import TOY_TEXTS
+from helpers import run_task_test
 
 import nlptoolkit
 
 
-@pytest.mark.parametrize("backbone", ["lstm", "transformer"])
-def test_text_classifier_passes_the_shared_task_test(
-    backbone, task_test, tmp_path
-):
-    task = task_test(
+def _shared_task_test(backbone, folder):
+    return run_task_test(
         nlptoolkit.TextClassifier,
         (TOY_TEXTS, TOY_LABELS),
         ["a good plot", "an awful movie", "zebra"],
-        tmp_path,
+        folder,
         backbone=backbone,
         **TINY,
     )
+
+
+# One model per backbone for the module (a fit of even a tiny model costs
+# seconds of graph building): the shared task test trains it, and the
+# tests that need any trained classifier reuse it.
+@pytest.fixture(scope="module")
+def lstm_classifier(tmp_path_factory):
+    return _shared_task_test("lstm", tmp_path_factory.mktemp("lstm"))
+
+
+@pytest.fixture(scope="module")
+def transformer_classifier(tmp_path_factory):
+    return _shared_task_test(
+        "transformer", tmp_path_factory.mktemp("transformer")
+    )
+
+
+@pytest.mark.parametrize("backbone", ["lstm", "transformer"])
+def test_text_classifier_passes_the_shared_task_test(request, backbone):
+    # run_task_test (config round trip, fit, predict on lists and
+    # tf.data, save and load) ran in the fixture.
+    task = request.getfixturevalue(f"{backbone}_classifier")
     assert task.label_names == ["neg", "pos"]
     assert set(task.classify(["good", "bad"])) <= {"neg", "pos"}
 
@@ -89,13 +109,12 @@ def test_bad_input_is_a_clear_error(texts, labels, error, match):
         clf.fit(texts, labels, epochs=1, verbose=0)
 
 
-def test_unseen_label_at_evaluate_and_untrained_model():
+def test_unseen_label_at_evaluate_and_untrained_model(lstm_classifier):
     clf = nlptoolkit.TextClassifier("lstm", **TINY)
     with pytest.raises(ValueError, match="fit"):
         clf.predict(["x"])
-    clf.fit(TOY_TEXTS, TOY_LABELS, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="Known labels"):
-        clf.evaluate(["x"], ["neutral"])
+        lstm_classifier.evaluate(["x"], ["neutral"])
 
 
 def test_constructor_errors():
@@ -116,8 +135,6 @@ def test_load_errors(tmp_path):
         nlptoolkit.load(bad)
 
 
-def test_save_needs_keras_suffix(tmp_path):
-    clf = nlptoolkit.TextClassifier("lstm", **TINY)
-    clf.fit(TOY_TEXTS, TOY_LABELS, epochs=1, verbose=0)
+def test_save_needs_keras_suffix(lstm_classifier, tmp_path):
     with pytest.raises(ValueError, match=".keras"):
-        clf.save(tmp_path / "model.h5")
+        lstm_classifier.save(tmp_path / "model.h5")

@@ -1,4 +1,7 @@
-"""The CLIs, run as users run them (subprocess), on small real data."""
+"""The CLIs on small real data: each one once as users run it (a
+subprocess: sentiment's train, classification's user error), the other
+calls through the same ``main`` in this process (each TensorFlow start
+costs ~10 s)."""
 
 import json
 import os
@@ -6,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import run_cli_captured
 from helpers import run_cli_in_process
 
 FAST = [
@@ -31,7 +35,7 @@ def run_cli(*args, cwd=None):
     )
 
 
-def test_sentiment_train_evaluate_predict_on_sst2(tmp_path):
+def test_sentiment_train_evaluate_predict_on_sst2(tmp_path, capsys):
     out = tmp_path / "run"
     result = run_cli(
         "nlptoolkit.tasks.sentiment",
@@ -66,45 +70,53 @@ def test_sentiment_train_evaluate_predict_on_sst2(tmp_path):
     assert metrics["dataset"] == "sst2"
     assert 0.0 <= metrics["accuracy"] <= 1.0
 
+    # The other verbs in this process: the subprocess above already
+    # checked the real entry point.
     clock_dir = tmp_path / "clock"
-    result = run_cli(
-        "nlptoolkit.tasks.sentiment",
-        "predict",
-        "--model",
-        str(out / "model.keras"),
-        "a wonderful film",
-        "awful",
-        "--batch-size",
-        "1",
-        "--clock",
-        str(clock_dir),
+    code, printed, err = run_cli_captured(
+        "sentiment",
+        [
+            "predict",
+            "--model",
+            str(out / "model.keras"),
+            "a wonderful film",
+            "awful",
+            "--batch-size",
+            "1",
+            "--clock",
+            str(clock_dir),
+        ],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert code == 0, err[-2000:]
     assert {p.name for p in clock_dir.iterdir()} == {
         "clock.csv",
         "clock.json",
         "clock.png",
     }
-    assert "cycles" in result.stderr
-    lines = result.stdout.strip().splitlines()
+    assert "cycles" in err
+    lines = printed.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].split("\t")[0] in ("negative", "positive")
 
-    result = run_cli(
-        "nlptoolkit.tasks.sentiment",
-        "evaluate",
-        "--model",
-        str(out / "model.keras"),
-        "--dataset",
-        "sst2",
-        "--max-examples",
-        "50",
+    code, printed, err = run_cli_captured(
+        "sentiment",
+        [
+            "evaluate",
+            "--model",
+            str(out / "model.keras"),
+            "--dataset",
+            "sst2",
+            "--max-examples",
+            "50",
+        ],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "accuracy" in result.stdout
+    assert code == 0, err[-2000:]
+    assert "accuracy" in printed
 
 
-def test_classification_trains_from_own_csv(tmp_path):
+def test_classification_trains_from_own_csv(tmp_path, capsys):
     rows = ["question,kind"]
     for i in range(30):
         rows.append(f"where is city {i},LOC")
@@ -112,25 +124,28 @@ def test_classification_trains_from_own_csv(tmp_path):
     path = tmp_path / "qs.csv"
     path.write_text("\n".join(rows) + "\n")
     out = tmp_path / "run"
-    result = run_cli(
-        "nlptoolkit.tasks.classification",
-        "train",
-        "--train-file",
-        str(path),
-        "--test-file",
-        str(path),
-        "--text-column",
-        "question",
-        "--label-column",
-        "kind",
-        "--epochs",
-        "2",
-        "--hidden-dim",
-        "8",
-        "--output",
-        str(out),
+    code, _, err = run_cli_captured(
+        "classification",
+        [
+            "train",
+            "--train-file",
+            str(path),
+            "--test-file",
+            str(path),
+            "--text-column",
+            "question",
+            "--label-column",
+            "kind",
+            "--epochs",
+            "2",
+            "--hidden-dim",
+            "8",
+            "--output",
+            str(out),
+        ],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert code == 0, err[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["label_names"] == ["HUM", "LOC"]
 
@@ -169,20 +184,23 @@ def test_user_errors_exit_2_with_one_line(
     assert not out.exists()
 
 
-def test_failed_train_leaves_no_output_dir(tmp_path):
+def test_failed_train_leaves_no_output_dir(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nonly one class,a\nagain,a\n")
     out = tmp_path / "run"
-    result = run_cli(
-        "nlptoolkit.tasks.classification",
-        "train",
-        "--train-file",
-        str(bad),
-        "--test-file",
-        str(bad),
-        "--output",
-        str(out),
+    code, _ = run_cli_in_process(
+        "classification",
+        [
+            "train",
+            "--train-file",
+            str(bad),
+            "--test-file",
+            str(bad),
+            "--output",
+            str(out),
+        ],
+        capsys,
     )
-    assert result.returncode == 2
+    assert code == 2
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]

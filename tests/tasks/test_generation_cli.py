@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from helpers import run_cli_captured
 
 
@@ -16,10 +17,14 @@ def run_cli(*args):
     )
 
 
-def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
-    corpus = tmp_path / "corpus.txt"
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """``train`` as users run it (a subprocess): a Transformer of 16
+    positions, which the tests below also generate past."""
+    folder = tmp_path_factory.mktemp("cli")
+    corpus = folder / "corpus.txt"
     corpus.write_text("to be or not to be, that is the question.\n" * 60)
-    out = tmp_path / "run"
+    out = folder / "run"
     result = run_cli(
         "train",
         "--train-file",
@@ -33,10 +38,17 @@ def test_train_then_generate_with_stream_and_clock(tmp_path, capsys):
         "--num-layers",
         "1",
         "--sequence-length",
-        "32",
+        "16",
         "--output",
         str(out),
     )
+    return result, out
+
+
+def test_train_then_generate_with_stream_and_clock(
+    trained_run, tmp_path, capsys
+):
+    result, out = trained_run
     assert result.returncode == 0, result.stderr[-2000:]
     names = {p.name for p in out.iterdir()}
     assert {
@@ -118,24 +130,18 @@ def test_sample_prompts_follow_the_dataset():
     assert runner.failures == 0 and runner.tries == 1
 
 
-def test_generate_past_the_context_on_the_cli(tmp_path, capsys):
+def test_generate_past_the_context_on_the_cli(trained_run, capsys):
     """`generate --max-length` beyond the model's context works (issue
     21): a 16-context Transformer writes 40 characters, in-process."""
     import nlptoolkit
     from nlptoolkit.tasks.generation.__main__ import main
 
-    generator = nlptoolkit.TextGenerator(
-        "transformer",
-        hidden_dim=8,
-        intermediate_dim=16,
-        num_layers=1,
-        num_heads=2,
-        sequence_length=16,
-        seed=0,
-    )
-    generator.fit("to be or not to be, that is the question.\n" * 20, verbose=0)
-    model = str(tmp_path / "model.keras")
-    generator.save(model)
+    result, out = trained_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    model = str(out / "model.keras")
+    generator = nlptoolkit.load(model)
+    assert generator.backbone_name == "transformer"
+    assert generator.params["sequence_length"] == 16
     capsys.readouterr()
     args = ["generate", "--model", model, "--prompt", "to be"]
     args += ["--sampler", "greedy"]

@@ -3,12 +3,10 @@ in the project's ``tasks/`` folder."""
 
 import importlib
 import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
+from helpers import run_cli_captured
 
 from nlptoolkit import cli
 
@@ -39,16 +37,6 @@ def write_recipe(path, task, train, **extra):
     recipe.update(extra)
     path.write_text(json.dumps(recipe))
     return recipe
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-    )
 
 
 def test_tasks_folder_holds_one_valid_recipe_per_benchmark():
@@ -183,7 +171,10 @@ def test_recipe_errors_exit_2_with_one_line(content, match, tmp_path, capsys):
         assert "batch-size" in lines[0] and "max-examples" in lines[0]
 
 
-def test_sentiment_train_records_its_recipe(tmp_path):
+# The trainings below run ``main`` in this process (the recipe is what
+# they test; test_classification_cli.py and test_summarization.py run the
+# entry points as subprocesses).
+def test_sentiment_train_records_its_recipe(tmp_path, capsys):
     path = tmp_path / "sst2.json"
     recipe = write_recipe(
         path,
@@ -197,17 +188,12 @@ def test_sentiment_train_records_its_recipe(tmp_path):
         },
     )
     out = tmp_path / "run"
-    result = run_cli(
-        "nlptoolkit.tasks.sentiment",
-        "train",
-        "--recipe",
-        str(path),
-        "--seed",
-        "1",
-        "--output",
-        str(out),
+    code, _, err = run_cli_captured(
+        "sentiment",
+        ["train", "--recipe", str(path), "--seed", "1", "--output", str(out)],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert code == 0, err[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["recipe"] == {
         "path": str(path),
@@ -218,24 +204,27 @@ def test_sentiment_train_records_its_recipe(tmp_path):
     assert metrics["train_rows"] == 150 and metrics["epochs_run"] == 1
 
 
-def test_generation_trains_on_ptb_from_its_recipe(tmp_path):
+def test_generation_trains_on_ptb_from_its_recipe(tmp_path, capsys):
     out = tmp_path / "run"
     tiny = [
         "--max-examples", "200", "--epochs", "1", "--hidden-dim", "8",
         "--num-layers", "1", "--sequence-length", "16",
         "--max-minutes", "0.2",
     ]  # fmt: skip
-    result = run_cli(
-        "nlptoolkit.tasks.generation",
-        "train",
-        "--recipe",
-        str(RECIPES / "generation-ptb-transformer.json"),
-        *tiny,
-        "--output",
-        str(out),
+    code, printed, err = run_cli_captured(
+        "generation",
+        [
+            "train",
+            "--recipe",
+            str(RECIPES / "generation-ptb-transformer.json"),
+            *tiny,
+            "--output",
+            str(out),
+        ],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "perplexity per word" in result.stdout
+    assert code == 0, err[-2000:]
+    assert "perplexity per word" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["dataset"], metrics["tokenizer"]) == ("ptb", "word")
     assert metrics["baseline"] == "5-gram Kneser-Ney (word)"
@@ -251,7 +240,7 @@ def test_generation_trains_on_ptb_from_its_recipe(tmp_path):
     assert metrics["parameters"] > 0
 
 
-def test_summarization_train_records_its_recipe(tmp_path):
+def test_summarization_train_records_its_recipe(tmp_path, capsys):
     path = tmp_path / "dialogsum.json"
     recipe = write_recipe(
         path,
@@ -264,15 +253,12 @@ def test_summarization_train_records_its_recipe(tmp_path):
         },
     )  # fmt: skip
     out = tmp_path / "run"
-    result = run_cli(
-        "nlptoolkit.tasks.summarization",
-        "train",
-        "--recipe",
-        str(path),
-        "--output",
-        str(out),
+    code, _, err = run_cli_captured(
+        "summarization",
+        ["train", "--recipe", str(path), "--output", str(out)],
+        capsys,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert code == 0, err[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["recipe"]["contents"] == recipe
     assert metrics["recipe"]["overrides"] == {}

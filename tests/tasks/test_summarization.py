@@ -9,6 +9,7 @@ import pytest
 from helpers import TINY
 from helpers import run_cli_captured
 from helpers import run_cli_in_process
+from helpers import run_task_test
 
 import nlptoolkit
 
@@ -35,23 +36,42 @@ def tiny_summarizer(backbone, **kwargs):
     return nlptoolkit.Summarizer(backbone, seed=0, **{**SIZES, **kwargs})
 
 
-@pytest.fixture(scope="module", params=["lstm", "transformer"])
-def trained(request):
-    model = tiny_summarizer(request.param)
-    model.fit(DOCUMENTS, SUMMARIES, epochs=2, batch_size=4, verbose=0)
-    return model
-
-
-@pytest.mark.parametrize("backbone", ["lstm", "transformer"])
-def test_shared_task_test(task_test, tmp_path, backbone):
-    task = task_test(
+# One model per backbone for the whole module (a fit of even a tiny model
+# costs seconds of graph building): the shared task test trains it, and the
+# tests that only read a trained model use it.
+def _shared_task_test(backbone, folder):
+    return run_task_test(
         nlptoolkit.Summarizer,
         (DOCUMENTS, SUMMARIES),
         DOCUMENTS[:3],
-        tmp_path,
+        folder,
         backbone=backbone,
         **SIZES,
     )
+
+
+@pytest.fixture(scope="module")
+def lstm_summarizer(tmp_path_factory):
+    return _shared_task_test("lstm", tmp_path_factory.mktemp("lstm"))
+
+
+@pytest.fixture(scope="module")
+def transformer_summarizer(tmp_path_factory):
+    return _shared_task_test(
+        "transformer", tmp_path_factory.mktemp("transformer")
+    )
+
+
+@pytest.fixture(scope="module", params=["lstm", "transformer"])
+def trained(request):
+    return request.getfixturevalue(f"{request.param}_summarizer")
+
+
+@pytest.mark.parametrize("backbone", ["lstm", "transformer"])
+def test_shared_task_test(request, backbone):
+    # run_task_test (config round trip, fit, predict on lists and
+    # tf.data, save and load) ran in the fixture.
+    task = request.getfixturevalue(f"{backbone}_summarizer")
     assert task.predict(DOCUMENTS[:3]).shape == (3, SIZES["summary_length"])
     logits = task.predict(DOCUMENTS[:3], SUMMARIES[:3])
     assert logits.shape[:2] == (3, SIZES["summary_length"])
@@ -149,9 +169,8 @@ def test_lstm_summarizer_learns_beyond_the_unigram_distribution():
     )
 
 
-def test_transformer_max_length_is_bounded():
-    model = tiny_summarizer("transformer")
-    model.fit(DOCUMENTS, SUMMARIES, epochs=1, batch_size=8, verbose=0)
+def test_transformer_max_length_is_bounded(transformer_summarizer):
+    model = transformer_summarizer  # summary_length=12
     with pytest.raises(ValueError, match="max_length <= 12"):
         model.summarize(DOCUMENTS[:1], max_length=13)
 
