@@ -3,7 +3,8 @@ quality.json, runs imported, the table rendered.
 
 Most tests replace the CLI subprocess by a fake that parses the command
 with the real parser (so the `recipe` record is the CLI's own) and writes
-a metrics.json of the task's shape; one runs a real, tiny training.
+a metrics.json of the task's shape; one runs a real, tiny training
+through the task's CLI `main`, in this process.
 """
 
 import importlib
@@ -300,14 +301,31 @@ def test_render_shows_the_quality_table(fake_cli, tmp_path):
 
 
 def test_real_quick_run_through_the_cli(monkeypatch, tmp_path):
-    """One recipe, really trained (tiny), through the real subprocess."""
+    """One recipe, really trained (tiny), through the real CLI: the
+    command `quality.py` would start as a subprocess runs here, the
+    task's CLI `main` on the same arguments from the same folder (a
+    second process would import TensorFlow again, about 8 s)."""
     quality = load_script("quality")
+    calls = []
+
+    def run_cli(argv, cwd):
+        assert argv[0] == "-m" and cwd == str(ROOT)
+        calls.append(argv)
+        monkeypatch.chdir(cwd)
+        main = importlib.import_module(f"{argv[1]}.__main__").main
+        try:
+            return main(argv[2:])
+        except SystemExit as exit_:
+            return exit_.code
+
+    monkeypatch.setattr(quality, "run_cli", run_cli)
     tiny = "--max-examples 300 --epochs 1 --hidden-dim 8 --vocabulary-size 300"
     monkeypatch.setitem(quality.QUICK, "classification", tiny.split())
     out = tmp_path / "quality.json"
     name = "classification-trec-lstm"
     args = ["--quick", "--recipes", name, "--output", str(out)]
     assert quality.main(args) == 0
+    assert [argv[1] for argv in calls] == ["nlptoolkit.tasks.classification"]
     row = rows_of(out)[name]
     assert row["command"].endswith(f"tasks/{name}.json {tiny}")
     assert 0 <= row["model"] <= 1 and 0 <= row["baseline_score"] <= 1
