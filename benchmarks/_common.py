@@ -6,7 +6,6 @@ with the shape `{"benchmark": name, "command": "...", "manifest": {...},
 `BENCHMARKS.md`.
 """
 
-import datetime
 import json
 import logging
 import os
@@ -98,45 +97,26 @@ def command_line(script, argv):
     return " ".join(["python", shlex.quote(str(script))] + list(argv))
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _version(name):
-    try:
-        from importlib import metadata
-
-        return metadata.version(name)
-    except Exception:  # noqa: BLE001 - a manifest never fails a run
-        return None
-
-
 def manifest(seed, quick, **extra):
-    """Library versions, CPU, threads, seed and date of this run."""
+    """Library versions, CPU, threads, seed and date of this run.
+
+    Built from `nlptoolkit.provenance`'s pieces (the package's manifests
+    come from there too), with what only a benchmark records: threads,
+    GPUs, the load average, `quick`.
+    """
     import tensorflow as tf
 
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
+    from nlptoolkit import provenance
+
     threading = tf.config.threading
     info = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": provenance.utc_timestamp(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": provenance.cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
+        "cpus_usable": provenance.usable_cpus(),
         "threads": {
             "tf_intra_op": threading.get_intra_op_parallelism_threads(),
             "tf_inter_op": threading.get_inter_op_parallelism_threads(),
@@ -147,9 +127,8 @@ def manifest(seed, quick, **extra):
         "load_average_at_start": _LOAD_AT_START,
         "seed": seed,
         "quick": bool(quick),
-        "versions": {
-            name: _version(name)
-            for name in (
+        "versions": provenance.package_versions(
+            (
                 "nlptoolkit",
                 "keras",
                 "keras-hub",
@@ -158,7 +137,7 @@ def manifest(seed, quick, **extra):
                 "pandas",
                 "matplotlib",
             )
-        },
+        ),
         "keras_backend": os.environ.get("KERAS_BACKEND"),
     }
     info.update(extra)
