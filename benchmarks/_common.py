@@ -13,7 +13,6 @@ import pathlib
 import platform
 import shlex
 import statistics
-import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -152,24 +151,16 @@ def finish_manifest(info, started):
 
 
 def write_json(path, payload):
-    """Writes `payload` as indented JSON, atomically."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    """Writes `payload` as indented JSON, atomically
+    (`nlptoolkit.atomic.atomic_write`)."""
+    from nlptoolkit.atomic import atomic_write
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(payload, f, indent=1, allow_nan=False)
             f.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    atomic_write(path, write)
     logger.info("wrote %s", path)
 
 
