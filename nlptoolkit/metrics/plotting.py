@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 
 import numpy as np
 
+from nlptoolkit.atomic import atomic_write
 from nlptoolkit.metrics._validation import _describe
 from nlptoolkit.metrics._validation import check_sequence
 
@@ -31,11 +31,12 @@ def _new_figure(figsize):
 
 
 def save_figure_atomically(figure, path) -> str:
-    """Saves `figure` to `path` through a temporary file and `os.replace`.
+    """Saves `figure` to `path` through a temporary file and a rename.
 
     A reader never sees a half-written file: the image is written to a
-    temporary file in the same directory, then renamed over `path`. The
-    format follows the suffix of `path` (`.png`, `.pdf`, `.svg`, ...).
+    temporary file in the same directory, then renamed over `path`
+    (`nlptoolkit.atomic.atomic_write`). The format follows the suffix of
+    `path` (`.png`, `.pdf`, `.svg`, ...).
 
     Returns:
         The path written, as a string.
@@ -58,18 +59,13 @@ def save_figure_atomically(figure, path) -> str:
         )
     suffix = os.path.splitext(path)[1]
     image_format = suffix[1:].lower() or "png"
-    handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".tmp-", suffix=suffix
+    atomic_write(
+        path,
+        lambda temporary: figure.savefig(
+            temporary, format=image_format, dpi=100
+        ),
+        suffix=suffix,
     )
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=image_format, dpi=100)
-        os.chmod(temporary, 0o644)  # mkstemp creates 0o600 files
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
     logger.info("Saved figure to %s", path)
     return path
 
