@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from nlptoolkit import validation
+
 
 def classification_top_losses(
     texts, true_ids, probabilities, label_names, k=10
@@ -115,8 +117,6 @@ def summarization_top_losses(documents, references, predictions, k=10):
 
 
 def _check_k(k, rows):
-    if k is None:
-        return rows
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a positive integer. Received: k={k!r}.")
-    return k
+    """``k`` checked (a positive integer, or None: all ``rows``)."""
+    k = validation.check("k", k, validation.POSITIVE_INT, None)
+    return rows if k is None else k
