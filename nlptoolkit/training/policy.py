@@ -459,3 +459,61 @@ def find_learning_rate(
         method=method,
         seed=seed,
     )
+
+
+def plan(policies, backbone_kind, default_learning_rate, **options):
+    """A ``fit`` call's :class:`FitPlan`: ``options`` (those of
+    :data:`FIT_OPTIONS` that shape the optimizer and early stopping) over
+    the task's policy for ``backbone_kind`` (``policies[backbone_kind]``,
+    else ``policies["default"]``).
+
+    Example:
+    >>> from nlptoolkit.training.policy import TrainingPolicy, plan
+    >>> policies = {"default": TrainingPolicy(optimizer="adam"),
+    ...             "pretrained": TrainingPolicy()}
+    >>> plan(policies, "lstm", 1e-3).optimizer
+    'adam'
+    >>> plan(policies, "pretrained", 5e-5, optimizer="sgd").optimizer
+    'sgd'
+    """
+    policy = policies.get(backbone_kind, policies["default"])
+    return policy.resolve(
+        **options, default_learning_rate=default_learning_rate
+    )
+
+
+def describe_run(
+    model, fit_plan, history, early_stopping, epochs, batch_size, rows
+):
+    """What a finished ``fit`` ran (``Task.training_config``, JSON-able):
+    the optimizer and schedule (:func:`~nlptoolkit.training.describe`),
+    epochs asked and run, batch size, training rows, and early stopping
+    (whether it ran, its monitor and patience, the epoch kept).
+
+    Example:
+    >>> import keras
+    >>> from nlptoolkit.training.policy import TrainingPolicy, describe_run
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> run = TrainingPolicy(early_stopping=False).resolve(
+    ...     default_learning_rate=1e-3)
+    >>> model.compile(run.make_optimizer(steps=4), "mse")
+    >>> history = model.fit(keras.ops.ones((4, 2)), keras.ops.ones((4, 1)),
+    ...     batch_size=2, epochs=2, verbose=0)
+    >>> info = describe_run(model, run, history, None, 2, 2, 4)
+    >>> info["schedule"], info["epochs_run"], info["early_stopping"]
+    ('cosine', 2, False)
+    """
+    stopping = early_stopping is not None
+    return {
+        **schedules.describe(model.optimizer),
+        "epochs": epochs,
+        "epochs_run": len(history.epoch),
+        "batch_size": batch_size,
+        "early_stopping": stopping,
+        "early_stopping_monitor": "/".join(fit_plan.monitor)
+        if stopping
+        else None,
+        "early_stopping_patience": fit_plan.patience if stopping else None,
+        "best_epoch": early_stopping.best_epoch if stopping else None,
+        "train_rows": rows,
+    }
