@@ -28,6 +28,7 @@ from nlptoolkit.training.schedules import rearm
 from nlptoolkit.training.schedules import schedule_of
 from nlptoolkit.training.schedules import total_steps
 from nlptoolkit.training.top_losses import classification_top_losses
+from nlptoolkit.training.top_losses import language_model_top_losses
 from nlptoolkit.training.top_losses import summarization_top_losses
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "classification_top_losses",
     "describe",
     "fit_callbacks",
+    "language_model_top_losses",
     "lr_range_test",
     "make_optimizer",
     "rearm",
