@@ -13,14 +13,12 @@ Seeding and op determinism live in ``nlptoolkit.provenance``; ``TaskModel``,
 import contextlib
 import contextvars
 import logging
-import os
 import time
 
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
 from nlptoolkit.atomic import atomic_write
-from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_path
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.checks import check_task_params
@@ -376,8 +374,6 @@ class Task:
         dataset of ready ``(x, y)`` batches (``y`` None, ``rows`` the
         number of training rows), e.g. length-bucketed ones.
         """
-        from nlptoolkit.callbacks import TimeLimit
-
         for name, value in [("epochs", epochs), ("batch_size", batch_size)]:
             if (
                 isinstance(value, bool)
@@ -388,27 +384,19 @@ class Task:
                     f"`{name}` must be a positive integer. Received: "
                     f"{name}={value!r}."
                 )
-        callbacks = check_callbacks(callbacks)
-        if max_seconds is not None:
-            callbacks.append(TimeLimit(max_seconds))
-        self.early_stopping = None
-        if validation is not None and early_stopping_monitor:
-            from nlptoolkit.training.callbacks import EarlyStopping
-
-            self.early_stopping = EarlyStopping(
-                early_stopping_monitor, patience=early_stopping_patience
-            )
-            callbacks.append(self.early_stopping)
-        if tensorboard_dir is not None:
-            from nlptoolkit.training.callbacks import TensorBoard
-
-            callbacks.append(TensorBoard(os.fspath(tensorboard_dir)))
-        if checkpoint_dir is not None:
-            # Last, so it backs up after the other callbacks' epoch ends.
-            from nlptoolkit.tasks.resume import backup_callback
-
-            callbacks.append(backup_callback(self.model, checkpoint_dir))
         from nlptoolkit import training
+        from nlptoolkit.tasks.resume import backup_callback
+
+        callbacks, self.early_stopping = training.policy.fit_callbacks(
+            self.model,
+            callbacks,
+            max_seconds=max_seconds,
+            monitor=early_stopping_monitor if validation is not None else None,
+            patience=early_stopping_patience,
+            tensorboard_dir=tensorboard_dir,
+            checkpoint_dir=checkpoint_dir,
+            backup=backup_callback,
+        )
 
         batched = y is None
         rows = rows if batched else len(y)
