@@ -25,6 +25,9 @@ import math
 import keras
 from keras import ops
 
+from nlptoolkit.validation import POSITIVE_FLOAT
+from nlptoolkit.validation import check
+
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
 
@@ -239,7 +242,7 @@ def make_optimizer(
             f"Unknown optimizer {optimizer!r}. Expected one of {OPTIMIZERS} "
             "or a `keras.optimizers.Optimizer` instance."
         )
-    _check_positive("learning_rate", learning_rate)
+    learning_rate = check("learning_rate", learning_rate, POSITIVE_FLOAT)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         rate = schedule
     elif schedule == "cosine":
