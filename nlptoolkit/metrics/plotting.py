@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from nlptoolkit.atomic import atomic_write
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_sequence
+from nlptoolkit.checks import check_sequence
+from nlptoolkit.checks import describe_value
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def plot_confusion_matrix(matrix, label_names, path=None, normalize=False):
     except (TypeError, ValueError):
         raise TypeError(
             "`matrix` must be a square array of numbers. "
-            f"Received: matrix={_describe(matrix)}."
+            f"Received: matrix={describe_value(matrix)}."
         ) from None
     if values.ndim != 2 or values.shape[0] != values.shape[1]:
         raise ValueError(
@@ -156,14 +156,14 @@ def _history_columns(history) -> dict[str, list[float]]:
         raise TypeError(
             "`history` must be a dict of per-epoch lists (e.g. "
             "`model.fit(...).history`), a Keras `History`, or a pandas "
-            f"DataFrame. Received: {_describe(history)}."
+            f"DataFrame. Received: {describe_value(history)}."
         )
     columns = {}
     for key, values in history.items():
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
             raise TypeError(
                 f"`history[{key!r}]` must be a list of per-epoch numbers. "
-                f"Received: {_describe(values)}."
+                f"Received: {describe_value(values)}."
             )
         columns[str(key)] = [float(v) for v in values]
     columns = {key: values for key, values in columns.items() if values}

@@ -21,6 +21,7 @@ from nlptoolkit import backbones as backbones_lib
 from nlptoolkit.atomic import atomic_write
 from nlptoolkit.checks import check_path
 from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_seed
 from nlptoolkit.checks import check_task_params
 from nlptoolkit.preprocessing import check_texts
 
@@ -129,13 +130,7 @@ class Task:
         self.pretrained = backbones_lib.is_pretrained(self.backbone_name)
         if self.pretrained:
             self._check_pretrained_kwargs(kwargs)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, int) or seed < 0
-        ):
-            raise ValueError(
-                f"`seed` must be a non-negative integer or None. Received: "
-                f"seed={seed!r}."
-            )
+        seed = check_seed("seed", seed, where=type(self).__name__)
         self.seed = seed
         self.strategy = strategy
         resolve_precision(mixed_precision)  # Validates early.
@@ -213,7 +208,7 @@ class Task:
         bidirectional = self.lstm_bidirectional
         if bidirectional is None:
             bidirectional = self.params.get("bidirectional", False)
-        check_task_params(
+        self.params = check_task_params(
             type(self).__name__,
             self.params,
             self.defaults,

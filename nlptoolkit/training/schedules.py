@@ -243,7 +243,9 @@ def make_optimizer(
             "keras.optimizers.Optimizer instance",
         ),
     )
-    validation.check("learning_rate", learning_rate, POSITIVE_FLOAT)
+    learning_rate = validation.check(
+        "learning_rate", learning_rate, POSITIVE_FLOAT
+    )
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         rate = schedule
     else:

@@ -185,13 +185,8 @@ class TextClassifier(Task):
 
     # ------------------------------------------------------------ build
     def _check_params(self):
-        super()._check_params()
+        super()._check_params()  # freeze_backbone: True or False.
         freeze = self.params.get("freeze_backbone", False)
-        if not isinstance(freeze, bool):
-            raise ValueError(
-                f"{type(self).__name__}: `freeze_backbone` must be True or "
-                f"False. Received: freeze_backbone={freeze!r}."
-            )
         if freeze and not self.pretrained:
             raise ValueError(
                 f"{type(self).__name__}: `freeze_backbone=True` keeps "

@@ -193,11 +193,7 @@ class TextGenerator(Task):
 
             if not restoring_now():
                 check_architecture(self.preset_info, "causal")
-        elif self.params["tokenizer"] not in ("char", "word", "wordpiece"):
-            raise ValueError(
-                "`tokenizer` must be 'char', 'word' or 'wordpiece'. "
-                f"Received: tokenizer={self.params['tokenizer']!r}."
-            )
+        # ``param_choices`` checked the tokenizer (Task._check_params).
         self._decoder = None
 
     @property

@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 ENCODER_INPUT = "encoder_token_ids"
 DECODER_INPUT = "decoder_token_ids"
+# The fewest positions of an encoder or decoder input (a start or end
+# token besides the text).
+MIN_LENGTH = 2
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -327,20 +330,11 @@ class Summarizer(Task):
             from nlptoolkit.backbones.preset import check_architecture
 
             check_architecture(self._preset_info, "seq2seq")
-        if not self.pretrained and p["tokenizer"] not in ("word", "wordpiece"):
-            raise ValueError(
-                "`tokenizer` must be 'word' or 'wordpiece'. Received: "
-                f"tokenizer={p['tokenizer']!r}."
-            )
+        # ``param_choices`` checked the tokenizer (Task._check_params).
         for name in ("sequence_length", "summary_length"):
-            value = p[name]
-            if isinstance(value, bool) or not isinstance(value, int):
-                value = -1
-            if value < 2:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 2. Received: "
-                    f"{name}={p[name]!r}."
-                )
+            check_positive_int(
+                name, p[name], MIN_LENGTH, where=type(self).__name__
+            )
         self._decoder = None
 
     # ------------------------------------------------------------ build
