@@ -49,7 +49,19 @@ class TaskModel(keras.Model):
         # rejects (keras-team/keras#20585). Only the batch's shapes and
         # dtypes matter: read this worker's first replica instead.
         strategy = getattr(self, "_distribute_strategy", None)
-        if strategy is not None and iterator is not None and data_batch is None:
+        if strategy is None:
+            # Without a strategy, Keras defers the build into the first
+            # train-step trace; a trace that creates the optimizer's and
+            # metrics' variables is traced a second time. Build first, as
+            # Keras does under a strategy: one trace per first fit.
+            if iterator is not None and data_batch is None:
+                for _, _, batches in iterator:
+                    data_batch = next(batches)
+                    break
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=data_batch)
+            return None
+        if iterator is not None and data_batch is None:
             import tensorflow as tf
 
             def local(value):
