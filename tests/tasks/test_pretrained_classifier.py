@@ -57,7 +57,9 @@ def run_task_test_preset(folder, tmp_path, texts, labels):
 def test_classifier_task_test_on_a_hugging_face_folder(tmp_path):
     from helpers import run_task_test
 
-    folder, _, _ = write_hf_bert(tmp_path / "hf")
+    # One encoder layer: the test checks the Hugging Face route (weights
+    # read and mapped, manifest), which a second layer only repeats.
+    folder, _, _ = write_hf_bert(tmp_path / "hf", layers=1)
     texts, labels = sentiment_data(repeat=2)
     names = ["pos" if y else "neg" for y in labels]
     task = run_task_test(
