@@ -629,8 +629,14 @@ class Summarizer(Task):
             x, _ = self._arrays(documents, summaries)
             return model.predict(x, batch_size=batch_size, verbose=verbose)
         documents = _check_documents(documents, allow_empty=True)
-        config = GenerationConfig(max_length=max_length, sampler="greedy")
-        return self._decode_ids(documents, config, batch_size=batch_size)
+        return self._decode_ids(
+            documents,
+            self._max_length(max_length),
+            make_sampler("greedy"),
+            "fused",
+            None,
+            batch_size,
+        )
 
     def evaluate(
         self, documents, summaries, batch_size=32, config=None, **options
@@ -766,12 +772,21 @@ class Summarizer(Task):
             )
         return max_length
 
-    def _decode_ids(self, documents, config, callbacks=None, batch_size=32):
-        """Summary token ids of ``documents`` decoded as ``config`` (a
-        ``GenerationConfig`` whose sampler is known) says, each cut after
-        its end token (the pad id after it), ``batch_size`` at a time."""
-        max_length = self._max_length(config.max_length)
-        sampler = config.make_sampler(len(self.tokenizer.vocabulary))
+    def _decode_ids(
+        self,
+        documents,
+        max_length,
+        sampler,
+        decode,
+        callbacks,
+        batch_size,
+        no_repeat_ngram_size=0,
+        jit_compile="auto",
+        chunk_size=1,
+    ):
+        """Summary token ids of ``documents`` (checked options: see
+        ``GenerationConfig``), each cut after its end token (the pad id
+        after it), ``batch_size`` documents at a time."""
         encoder_ids = self.encode_documents(documents)
         start_ids, end, pad = self.special_ids
         width = len(start_ids)
@@ -787,13 +802,13 @@ class Summarizer(Task):
                 width,
                 mask,
                 sampler,
-                decode=config.decode,
+                decode=decode,
                 callbacks=callbacks,
                 stop_token_ids=[end],
                 encoder_inputs=chunk,
-                no_repeat_ngram_size=config.no_repeat_ngram_size,
-                jit_compile=config.jit_compile,
-                chunk_size=config.chunk_size,
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                jit_compile=jit_compile,
+                chunk_size=chunk_size,
             )
             output = np.asarray(output)[:, width:]
             outputs.append(cut_after_end(output, end, pad))
@@ -876,8 +891,17 @@ class Summarizer(Task):
         callbacks = check_callbacks(callbacks)
         check_positive_int("batch_size", batch_size)
         self._require_model()
+        max_length = self._max_length(config.max_length)
         ids = self._decode_ids(
-            documents, config, callbacks=callbacks, batch_size=batch_size
+            documents,
+            max_length,
+            config.make_sampler(len(self.tokenizer.vocabulary)),
+            config.decode,
+            callbacks,
+            batch_size,
+            config.no_repeat_ngram_size,
+            jit_compile=config.jit_compile,
+            chunk_size=config.chunk_size,
         )
         return self.tokenizer.detokenize(ids)
 
