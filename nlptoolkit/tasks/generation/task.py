@@ -10,11 +10,8 @@ from nlptoolkit import backbones as backbones_lib
 from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
+from nlptoolkit.decoding import GenerationConfig
 from nlptoolkit.decoding import adapter_for
-from nlptoolkit.decoding import check_chunk_size
-from nlptoolkit.decoding import check_decode
-from nlptoolkit.decoding import check_jit_compile
-from nlptoolkit.decoding import check_no_repeat_ngram_size
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LanguageModelHead
 from nlptoolkit.metrics import bits_per_token
@@ -33,8 +30,13 @@ from nlptoolkit.training import DEFAULT_VALIDATION_SPLIT
 from nlptoolkit.training import carve_validation
 from nlptoolkit.training import policy
 from nlptoolkit.training import total_steps
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
+
+# What `generate` decodes with where its config leaves a field None.
+GENERATE_DEFAULTS = {"max_length": 100, "sampler": "greedy"}
 
 
 def _as_corpus(texts):
@@ -745,21 +747,12 @@ class TextGenerator(Task):
     def generate(
         self,
         prompts,
-        max_length=100,
-        sampler="greedy",
-        temperature=1.0,
-        seed=None,
+        config=None,
+        *,
         stop_token=None,
         callbacks=None,
-        decode="fused",
-        top_k=10,
-        top_p=0.9,
-        num_beams=4,
         on_token=None,
-        length_penalty=None,
-        no_repeat_ngram_size=0,
-        jit_compile="auto",
-        chunk_size=1,
+        **options,
     ):
         """Continue each prompt by up to ``max_length`` new tokens.
 
@@ -768,55 +761,34 @@ class TextGenerator(Task):
 
         Args:
             prompts: a list of strings (may differ in length, may be "").
-            sampler: "greedy", "top_k", "top_p", "random", "beam" or a
-                ``keras_hub.samplers.Sampler``.
-            seed: seeds the random samplers (same seed, same text).
+            config: a ``nlptoolkit.GenerationConfig`` (None: its
+                defaults): the sampler, its settings and the decode path.
             stop_token: a token (e.g. "\\n") that ends a sequence.
             callbacks: objects with decode hooks, e.g. InferenceClock.
-            decode: "fused", "stepwise" or "uncached".
             on_token: ``on_token(step, token_ids, texts)`` called after each
                 step on the stepwise and uncached paths (streaming).
-            num_beams: beams for ``sampler="beam"`` (>= 1, fused only).
-            length_penalty: beam search only (an error with another
-                sampler): the final beam maximises ``sum_log_probs /
-                generated_length ** length_penalty`` (Hugging Face's
-                convention; the length counts new tokens up to and
-                including the stop token). None means 1.0; 0.0 ranks by
-                the plain sum. Finished beams are frozen.
-            no_repeat_ngram_size: an integer >= 0; ``n > 0`` forbids any
-                n-gram from occurring twice in a row's tokens, the
-                prompt's (and its ``[BOS]``) included, as Hugging Face
-                does; every sampler and decode path. 0 (default): off.
-                ``export`` leaves it out (greedy only).
-            jit_compile: ``decode="fused"`` and ``"stepwise"``. ``"auto"``
-                (default) compiles the fused loop (and the stepwise
-                cycles) with XLA, and falls back to the plain compiled
-                loop (logging why) where XLA cannot compile it; True:
-                XLA, its errors raised; False: no XLA.
-                XLA compiles (seconds) once per number of prompts,
-                longest prompt + ``max_length``, and shortest prompt (in
-                tokens); pass False for a few calls that all differ in
-                those. See ``nlptoolkit.decoding.loop``.
-            chunk_size: ``decode="stepwise"`` only: decoding steps per
-                clocked cycle. 1 (default): each step is its own cycle
-                (kind ``"step"``); k > 1: k steps run in one compiled
-                call (kind ``"chunk"``, nearly the fused loop's speed),
-                and the clock derives per-step figures from them;
-                ``"auto"``: chunks sized from the measured cost of a call
-                and of a step (``nlptoolkit.decoding.loop.ChunkSizer``).
-                ``on_token`` still sees every token, after its chunk.
+            **options: any field of ``GenerationConfig``, overriding
+                ``config``'s: ``max_length`` (default here 100),
+                ``sampler`` ("greedy" here by default, "top_k", "top_p",
+                "random", "beam" or a ``keras_hub.samplers.Sampler``),
+                ``temperature``, ``seed`` (same seed, same text),
+                ``top_k``, ``top_p``, ``num_beams`` (fused only),
+                ``length_penalty`` (beam search only),
+                ``no_repeat_ngram_size`` (the prompt and its ``[BOS]``
+                count; ``export`` leaves it out), ``decode`` ("fused",
+                "stepwise" or "uncached"), ``jit_compile`` (XLA compiles,
+                in seconds, once per number of prompts, longest prompt +
+                ``max_length`` and shortest prompt, in tokens: pass False
+                for a few calls that all differ in those; see
+                ``nlptoolkit.decoding.loop``) and ``chunk_size``
+                (stepwise only; ``on_token`` still sees every token,
+                after its chunk). ``GenerationConfig`` documents each.
         """
         prompts = check_texts(prompts, "prompts")
-        if (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, int)
-            or (max_length < 1)
-        ):
-            raise ValueError(
-                "`max_length` (new tokens) must be a positive integer. "
-                f"Received: max_length={max_length!r}."
-            )
-        if on_token is not None and decode == "fused":
+        config = GenerationConfig.resolve(
+            config, options, GENERATE_DEFAULTS, where="generate"
+        )
+        if on_token is not None and config.decode == "fused":
             raise ValueError(
                 "`on_token` streams each step, which the fused loop does not "
                 "expose. Use decode='stepwise'."
@@ -827,20 +799,8 @@ class TextGenerator(Task):
                 f"texts). Received: {on_token!r}."
             )
         callbacks = check_callbacks(callbacks)
-        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
-        check_jit_compile(jit_compile)
-        sampler = make_sampler(
-            sampler,
-            temperature,
-            seed,
-            top_k,
-            top_p,
-            num_beams,
-            vocabulary_size=len(self.tokenizer.vocabulary),
-            length_penalty=length_penalty,
-        )
-        check_decode(decode, sampler)
-        check_chunk_size(chunk_size, decode)
+        sampler = config.make_sampler(len(self.tokenizer.vocabulary))
+        max_length = config.max_length
         stop_ids = list(self.end_ids)
         if stop_token is not None:
             stop_ids.append(self._stop_id(stop_token))
@@ -865,13 +825,13 @@ class TextGenerator(Task):
             int(lengths.min()),
             mask,
             sampler,
-            decode=decode,
+            decode=config.decode,
             callbacks=callbacks,
             stop_token_ids=stop_ids,
             on_token=stream,
-            no_repeat_ngram_size=no_repeat_ngram_size,
-            jit_compile=jit_compile,
-            chunk_size=chunk_size,
+            no_repeat_ngram_size=config.no_repeat_ngram_size,
+            jit_compile=config.jit_compile,
+            chunk_size=config.chunk_size,
         )
         return self._texts(prompts, output, lengths, stop_ids, max_length)
 
@@ -902,15 +862,7 @@ class TextGenerator(Task):
         context = decoder.adapter.max_positions
         if max_length is None:
             max_length = 100 if context is None else max(1, context // 2)
-        if (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, int)
-            or max_length < 1
-        ):
-            raise ValueError(
-                "`max_length` must be a positive integer (new tokens, "
-                f"fixed at export). Received: max_length={max_length!r}."
-            )
+        max_length = check("max_length", max_length, POSITIVE_INT)
         tokenizer = model.tokenizer
         sampler = make_sampler("greedy")
         separator = self._separator()

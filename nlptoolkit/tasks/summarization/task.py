@@ -19,10 +19,9 @@ from nlptoolkit.baselines import lead_k
 from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.decoding import Decoder
+from nlptoolkit.decoding import GenerationConfig
 from nlptoolkit.decoding import PresetSeq2SeqAdapter
 from nlptoolkit.decoding import Seq2SeqAdapter
-from nlptoolkit.decoding import check_decode
-from nlptoolkit.decoding import check_no_repeat_ngram_size
 from nlptoolkit.decoding import make_sampler
 from nlptoolkit.heads import LSTMSeq2SeqHead
 from nlptoolkit.heads import TransformerSeq2SeqHead
@@ -38,6 +37,8 @@ from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
 from nlptoolkit.training import policy
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ DECODER_INPUT = "decoder_token_ids"
 # The fewest positions of an encoder or decoder input (a start or end
 # token besides the text).
 MIN_LENGTH = 2
+
+# What `summarize` and `evaluate` decode with where their config leaves a
+# field None (max_length None: summary_length, see `_max_length`).
+SUMMARIZE_DEFAULTS = {"sampler": "beam"}
+EVALUATE_DEFAULTS = {"sampler": "greedy"}
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -787,16 +793,7 @@ class Summarizer(Task):
         )
 
     def evaluate(
-        self,
-        documents,
-        summaries,
-        batch_size=32,
-        max_length=None,
-        sampler="greedy",
-        num_beams=4,
-        decode="fused",
-        length_penalty=None,
-        no_repeat_ngram_size=0,
+        self, documents, summaries, batch_size=32, config=None, **options
     ):
         """ROUGE of generated summaries and of Lead-3 on the documents.
 
@@ -805,21 +802,17 @@ class Summarizer(Task):
         type). Returns ``rouge1``, ``rouge2``, ``rougeL`` (F1, percent),
         ``baseline_rouge1/2/L`` (Lead-3) and, with single-string
         summaries, the teacher-forced ``loss`` (nats/token). The
-        summaries are decoded as ``summarize`` does, with ``sampler``,
-        ``num_beams``, ``decode``, ``length_penalty`` and
-        ``no_repeat_ngram_size``.
+        summaries are decoded as ``summarize`` does, with ``config`` (a
+        ``nlptoolkit.GenerationConfig``) and the ``**options`` that
+        override its fields (``sampler``, ``num_beams``, ``decode``,
+        ``length_penalty``, ``no_repeat_ngram_size``...), except that
+        the sampler is ``"greedy"`` by default here.
         """
         documents, summaries = _check_pairs(documents, summaries)
-        predictions = self.summarize(
-            documents,
-            max_length=max_length,
-            sampler=sampler,
-            num_beams=num_beams,
-            decode=decode,
-            batch_size=batch_size,
-            length_penalty=length_penalty,
-            no_repeat_ngram_size=no_repeat_ngram_size,
+        config = GenerationConfig.resolve(
+            config, options, EVALUATE_DEFAULTS, where="evaluate"
         )
+        predictions = self.summarize(documents, config, batch_size=batch_size)
         result = self.score(documents, summaries, predictions)
         if all(isinstance(s, str) for s in summaries):
             x, y = self._arrays(documents, summaries)
@@ -927,15 +920,7 @@ class Summarizer(Task):
         if max_length is None:
             length = self._length("summary_length")
             return length if limit is None else min(length, limit)
-        if (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, int)
-            or max_length < 1
-        ):
-            raise ValueError(
-                "`max_length` (summary tokens) must be a positive integer. "
-                f"Received: max_length={max_length!r}."
-            )
+        max_length = check("max_length", max_length, POSITIVE_INT)
         if limit is not None and max_length > limit:
             raise ValueError(
                 f"This decoder has {what}. Received: max_length="
@@ -952,7 +937,12 @@ class Summarizer(Task):
         callbacks,
         batch_size,
         no_repeat_ngram_size=0,
+        jit_compile="auto",
+        chunk_size=1,
     ):
+        """Summary token ids of ``documents`` (checked options: see
+        ``GenerationConfig``), each cut after its end token (the pad id
+        after it), ``batch_size`` documents at a time."""
         encoder_ids = self.encode_documents(documents)
         start_ids, end, pad = self.special_ids
         width = len(start_ids)
@@ -973,6 +963,8 @@ class Summarizer(Task):
                 stop_token_ids=[end],
                 encoder_inputs=chunk,
                 no_repeat_ngram_size=no_repeat_ngram_size,
+                jit_compile=jit_compile,
+                chunk_size=chunk_size,
             )
             output = np.asarray(output)[:, width:]
             outputs.append(cut_after_end(output, end, pad))
@@ -1014,97 +1006,58 @@ class Summarizer(Task):
     def summarize(
         self,
         documents,
-        max_length=None,
-        sampler="beam",
-        num_beams=4,
-        decode="fused",
+        config=None,
+        *,
         callbacks=None,
-        temperature=1.0,
-        seed=None,
-        top_k=10,
-        top_p=0.9,
         batch_size=32,
-        length_penalty=None,
-        no_repeat_ngram_size=0,
+        **options,
     ):
         """Summaries of ``documents`` (a list of str) as a list of str.
 
         Args:
-            max_length: new tokens at most (default ``summary_length``;
-                the Transformer cannot go beyond it).
-            sampler: "beam" (default), "greedy", "top_k", "top_p",
-                "random" or a ``keras_hub.samplers.Sampler``.
-            num_beams: beams for ``sampler="beam"`` (>= 1).
-            decode: "fused", "stepwise" or "uncached"; beam search needs
-                "fused" (the beams live inside one compiled loop).
+            config: a ``nlptoolkit.GenerationConfig`` (None: its
+                defaults): the sampler, its settings and the decode path.
             callbacks: objects with decode hooks, e.g. InferenceClock.
-            seed: seeds the random samplers.
-            length_penalty: beam search only (an error with another
-                sampler). The final beam maximises ``sum_log_probs /
-                generated_length ** length_penalty``, the length counting
-                the tokens up to and including ``[EOS]`` (Hugging Face's
-                convention). None means 1.0 (the mean log-probability
-                per token); 0.0 ranks by the plain sum (shorter
-                summaries); larger values favour longer ones. A beam that
-                has emitted ``[EOS]`` is frozen (its score stops
-                changing).
-            no_repeat_ngram_size: an integer >= 0; ``n > 0`` forbids any
-                n-gram of summary tokens (``[BOS]`` included) from
-                occurring twice, with every sampler and decode path; 0
-                (default) turns it off.
+            batch_size: documents decoded at a time.
+            **options: any field of ``GenerationConfig``, overriding
+                ``config``'s: ``max_length`` (new tokens at most; default
+                ``summary_length``, which the Transformer cannot go
+                beyond), ``sampler`` ("beam" here by default, "greedy",
+                "top_k", "top_p", "random" or a
+                ``keras_hub.samplers.Sampler``), ``num_beams``,
+                ``decode`` ("fused", "stepwise" or "uncached"; beam
+                search needs "fused": the beams live inside one compiled
+                loop), ``temperature``, ``seed`` (seeds the random
+                samplers), ``top_k``, ``top_p``, ``length_penalty`` (beam
+                search only: the length counts the tokens up to and
+                including ``[EOS]``; 0.0 favours shorter summaries,
+                larger values longer ones; a beam that has emitted
+                ``[EOS]`` is frozen), ``no_repeat_ngram_size`` (n-grams
+                of summary tokens, ``[BOS]`` included), ``jit_compile``
+                and ``chunk_size`` (stepwise only).
+                ``GenerationConfig`` documents each.
 
-        ``export`` decodes greedily with neither option.
+        ``export`` decodes greedily with neither ``length_penalty`` nor
+        ``no_repeat_ngram_size``.
         """
         documents = _check_documents(documents, allow_empty=True)
-        callbacks = check_callbacks(callbacks)
-        no_repeat_ngram_size = check_no_repeat_ngram_size(no_repeat_ngram_size)
-        if (
-            isinstance(num_beams, bool)
-            or not isinstance(num_beams, int)
-            or num_beams < 1
-        ):
-            raise ValueError(
-                "`num_beams` must be an integer >= 1. Received: "
-                f"num_beams={num_beams!r}. Use e.g. num_beams=4, or "
-                "sampler='greedy'."
-            )
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int)
-            or batch_size < 1
-        ):
-            raise ValueError(
-                "`batch_size` must be a positive integer. Received: "
-                f"batch_size={batch_size!r}."
-            )
-        check_decode(decode)
-        self._require_model()
-        max_length = self._max_length(max_length)
-        sampler = make_sampler(
-            sampler,
-            temperature,
-            seed,
-            top_k,
-            top_p,
-            num_beams,
-            vocabulary_size=len(self.tokenizer.vocabulary),
-            length_penalty=length_penalty,
+        config = GenerationConfig.resolve(
+            config, options, SUMMARIZE_DEFAULTS, where="summarize"
         )
-        if decode != "fused" and hasattr(sampler, "num_beams"):
-            raise ValueError(
-                "Beam search runs only on the fused decode path (keras-hub's "
-                f"BeamSampler keeps its beams in one compiled loop). "
-                f"Received: decode={decode!r}, sampler='beam'. Use "
-                "decode='fused', or sampler='greedy' for stepwise/uncached."
-            )
+        callbacks = check_callbacks(callbacks)
+        check_positive_int("batch_size", batch_size)
+        self._require_model()
+        max_length = self._max_length(config.max_length)
         ids = self._decode_ids(
             documents,
             max_length,
-            sampler,
-            decode,
+            config.make_sampler(len(self.tokenizer.vocabulary)),
+            config.decode,
             callbacks,
             batch_size,
-            no_repeat_ngram_size,
+            config.no_repeat_ngram_size,
+            jit_compile=config.jit_compile,
+            chunk_size=config.chunk_size,
         )
         return self.tokenizer.detokenize(ids)
 
