@@ -1,0 +1,637 @@
+"""What each task's command line does that the others do not: its model
+options, how its columns are read, its baseline, its extra files, and its
+predict-like verb (``predict``, ``summarize``, ``generate``).
+
+:data:`COMMANDS` maps a task id to its :class:`TaskCommands` subclass;
+:func:`task_main` gives ``python -m nlptoolkit.tasks.<task>``'s ``main``.
+"""
+
+import json
+import logging
+import os
+import sys
+import time
+
+from nlptoolkit.cli import base
+from nlptoolkit.cli import recipes
+from nlptoolkit.cli.base import UserError
+from nlptoolkit.cli.commands import Data
+from nlptoolkit.cli.commands import TaskCommands
+from nlptoolkit.tasks.registry import get_task_spec
+
+logger = logging.getLogger("nlptoolkit")
+EXAMPLES = 20  # summaries written to examples.jsonl
+SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
+
+
+def add_max_minutes(parser):
+    parser.add_argument(
+        "--max-minutes",
+        type=base.positive_float,
+        default=5.0,
+        help="stop training after this long (default 5)",
+    )
+
+
+def add_decoding_arguments(parser, sampler, repeat="in a summary", **more):
+    """``--sampler`` (default ``sampler``), ``--num-beams``,
+    ``--length-penalty``, ``--no-repeat-ngram-size`` (and ``more``:
+    ``{flag: (type, default)}``)."""
+    parser.add_argument("--sampler", default=sampler)
+    parser.add_argument(
+        "--num-beams",
+        type=base.positive_int,
+        default=4,
+        help="beams for --sampler beam (default 4)",
+    )
+    parser.add_argument(
+        "--length-penalty",
+        type=base.length_penalty,
+        default=None,
+        help="beam search only: the final beam maximises sum of "
+        "log-probs / length ** L (default 1.0; 0 = plain sum)",
+    )
+    parser.add_argument(
+        "--no-repeat-ngram-size",
+        type=base.ngram_size,
+        default=0,
+        metavar="N",
+        help=f"never repeat an N-gram {repeat} (default 0: off)",
+    )
+    for flag, (kind, default) in more.items():
+        parser.add_argument(f"--{flag}", type=kind, default=default)
+
+
+def decoding(args):
+    """The decoding options given, as ``summarize``/``generate`` take
+    them."""
+    return {
+        "sampler": args.sampler,
+        "num_beams": args.num_beams,
+        "length_penalty": args.length_penalty,
+        "no_repeat_ngram_size": args.no_repeat_ngram_size,
+    }
+
+
+def check_decoding(args):
+    """The sampler object for the decoding options (refused now, before
+    any training or loading); its record for ``metrics.json``."""
+    from nlptoolkit.decoding import make_sampler
+
+    sampler = make_sampler(
+        args.sampler,
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+    )
+    beam = hasattr(sampler, "num_beams")
+    return {
+        "sampler": args.sampler,
+        "num_beams": sampler.num_beams if beam else None,
+        "length_penalty": getattr(sampler, "length_penalty", None),
+        "no_repeat_ngram_size": args.no_repeat_ngram_size,
+    }
+
+
+class ClassifierCommands(TaskCommands):
+    """``classification`` and ``sentiment``."""
+
+    training_options = True
+    evaluate_writes = True
+    evaluate_needs_dataset = True
+    file_subset = "sample"
+    model_kind = "classifiers"
+    model_options = {
+        "sequence_length": "tokens kept per text (default: 95th "
+        "percentile, <= 512)",
+        "hidden_dim": None,
+        "num_layers": None,
+        "vocabulary_size": None,
+    }
+
+    @property
+    def load_class(self):
+        from nlptoolkit.tasks.classification.task import TextClassifier
+
+        return TextClassifier
+
+    def add_train_arguments(self, parser):
+        parser.add_argument(
+            "--freeze-backbone",
+            action="store_true",
+            help="pretrained backbones: keep its weights, train the head only",
+        )
+        parser.add_argument(
+            "--class-weight",
+            choices=["balanced"],
+            default=None,
+            help="weight classes inversely to their frequency",
+        )
+
+    def model_kwargs(self, args):
+        kwargs = super().model_kwargs(args)
+        if args.freeze_backbone:
+            kwargs["freeze_backbone"] = True
+        return kwargs
+
+    def fit_options(self, args):
+        return {**super().fit_options(args), "class_weight": args.class_weight}
+
+    def epochs(self, task, args):
+        if task.pretrained and not args.epochs:
+            return None  # The task's own: few for a pretrained model.
+        return super().epochs(task, args)
+
+    def load_data(self, args):
+        from nlptoolkit import datasets
+
+        if args.train_file and not args.test_file:
+            raise UserError(
+                "--train-file needs --test-file too (the file to report "
+                "test metrics on)."
+            )
+        if args.train_file:
+            name, splits = os.path.basename(args.train_file), ()
+        else:
+            info = datasets.get_info(args.dataset)
+            name, splits = info.name, info.split_names
+        train, test = (
+            self.read_split(args, "train"),
+            self.read_split(args, "test"),
+        )
+        # Without a validation split, ``fit`` holds out 10% of the training
+        # rows itself (stratified by label, seeded) for early stopping.
+        validation = None
+        if "validation" in splits:
+            frame = self.read_split(args, "validation")
+            validation = (frame["text"], frame["label"])
+        logger.info(
+            "%s: %d train / %s validation / %d test rows",
+            name,
+            len(train),
+            "10% of train" if validation is None else len(frame),
+            len(test),
+        )
+        texts = train["text"].tolist()
+        return Data(
+            (train["text"], train["label"]), validation, test, name, name, texts
+        )
+
+    def score(self, task, data, args):
+        from nlptoolkit.baselines import TfidfLogisticRegression
+
+        test = data.test
+        metrics = task.evaluate(test["text"], test["label"])
+        start = time.perf_counter()
+        baseline = TfidfLogisticRegression(seed=args.seed)
+        baseline.fit(data.texts, data.train[1].tolist())
+        scores = baseline.evaluate(
+            test["text"].tolist(), test["label"].tolist()
+        )
+        metrics.update(
+            baseline="tfidf-1-2gram+logreg",
+            baseline_accuracy=scores["accuracy"],
+            baseline_macro_f1=scores["macro_f1"],
+            baseline_train_seconds=time.perf_counter() - start,
+        )
+        return metrics, None
+
+    def record(self, task, data, args, state):
+        config = task.training_config
+        return {
+            "sequence_length": task.model.task_config["sequence_length"],
+            "train_rows": config["train_rows"],
+            "validation_rows": config["validation_rows"],
+            "validation_carved_from_train": data.validation is None,
+            "training": config,
+            "test_rows": len(data.test),
+        }
+
+    def write_extras(self, tmp, task, metrics, state):
+        from nlptoolkit.metrics import plot_confusion_matrix
+
+        plot_confusion_matrix(
+            metrics["confusion_matrix"],
+            metrics["label_names"],
+            os.path.join(tmp, "confusion_matrix.png"),
+        )
+
+    def wrote(self, output, state):
+        return f"\nwrote {output}/model.keras, metrics.json, history.csv, plots"
+
+    def check_evaluate_args(self, args):
+        if not args.test_file and not args.dataset:
+            raise UserError("evaluate needs --dataset NAME or --test-file")
+
+    def evaluate_model(self, task, args):
+        frame = self.read_split(args, "test" if args.test_file else args.split)
+        metrics = task.evaluate(frame["text"], frame["label"])
+        rows = [[k, f"{metrics[k]:.4f}"] for k in ("accuracy", "macro_f1")]
+        print(base.format_table(rows, ["metric", "value"]))
+        top = task.top_losses(frame["text"], frame["label"], k=args.top_k)
+        return {"top_losses.csv": top}, f"{len(top)} highest-loss examples"
+
+    def add_run_arguments(self, parser):
+        parser.add_argument("texts", nargs="+", help="texts to classify")
+        parser.add_argument("--batch-size", type=base.positive_int, default=64)
+
+    def run_model(self, task, args, callbacks):
+        probabilities = task.predict(
+            args.texts, batch_size=args.batch_size, callbacks=callbacks
+        )
+        for text, row in zip(args.texts, probabilities, strict=True):
+            best = int(row.argmax())
+            print(f"{task.label_names[best]}\t{row[best]:.3f}\t{text}")
+
+
+class SummarizerCommands(TaskCommands):
+    """``summarization``: ROUGE against Lead-3."""
+
+    evaluate_writes = True
+    model_kind = "summarizers"
+    model_options = {
+        "tokenizer": "word | wordpiece (default word; a pretrained "
+        "--backbone brings its own)",
+        "vocabulary_size": None,
+        "sequence_length": "document tokens kept (default 256; a "
+        "pretrained model: at most its positions)",
+        "summary_length": "summary tokens for training (default 64)",
+        "hidden_dim": None,
+        "intermediate_dim": None,
+        "num_layers": None,
+        "num_heads": None,
+    }
+
+    def add_train_arguments(self, parser):
+        add_max_minutes(parser)
+        add_decoding_arguments(parser, "greedy")
+
+    def add_evaluate_arguments(self, parser):
+        add_decoding_arguments(parser, "greedy")
+
+    def check_train_args(self, args):
+        check_decoding(args)  # The test summaries' settings fail now.
+        if args.test_file and not args.train_file:
+            raise UserError("--test-file needs --train-file as well")
+
+    def check_evaluate_args(self, args):
+        check_decoding(args)
+
+    def fit_options(self, args):
+        return {"max_seconds": args.max_minutes * 60}
+
+    def pairs(self, args, split):
+        """(documents, summaries, references) of a split; references may
+        be lists (several per document)."""
+        frame = self.read_split(args, split)
+        summaries = frame["summary"].tolist()
+        references = summaries
+        if "references" in frame.columns:
+            references = frame["references"].tolist()
+        return frame["document"].tolist(), summaries, references
+
+    def load_data(self, args):
+        documents, summaries, _ = self.pairs(args, "train")
+        test = self.pairs(args, "test")
+        # Validation loss from the dataset's validation split (the test
+        # file when training from files); nothing is selected on it.
+        validation = test if args.train_file else self.pairs(args, "validation")
+        name = os.path.basename(args.train_file or "") or args.dataset
+        return Data(
+            (documents, summaries),
+            validation[:2],
+            test,
+            name,
+            args.dataset,
+            documents + summaries,
+        )
+
+    def score(self, task, data, args):
+        documents, _, references = data.test
+        predictions = task.summarize(
+            documents, **decoding(args), batch_size=max(args.batch_size, 32)
+        )
+        metrics = task.score(documents, references, predictions)
+        metrics["train_seconds"] = task.train_seconds
+        return metrics, (documents, references, predictions)
+
+    def record(self, task, data, args, state):
+        references = data.test[2]
+        return {
+            "baseline": "Lead-3",
+            "test_examples": len(data.test[0]),
+            "references_per_example": (
+                len(references[0]) if isinstance(references[0], list) else 1
+            ),
+            **check_decoding(args),
+            "config": task.get_config(),
+        }
+
+    def write_extras(self, tmp, task, metrics, state):
+        rows = zip(*state, strict=True)
+        path = os.path.join(tmp, "examples.jsonl")
+        with open(path, "w", encoding="utf-8") as handle:
+            for document, reference, prediction in list(rows)[:EXAMPLES]:
+                record = {
+                    "document": document,
+                    "reference": reference,
+                    "prediction": prediction,
+                }
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def evaluate_model(self, task, args):
+        """ROUGE vs Lead-3 into ``evaluation-NAME.json``, the worst-ROUGE-L
+        summaries into ``top_losses-NAME.csv`` (NAME: the sampler,
+        ``beam4`` for 4 beams)."""
+        from nlptoolkit.training import summarization_top_losses
+
+        split = "test" if args.test_file else args.split
+        documents, _, references = self.pairs(args, split)
+        start = time.perf_counter()
+        predictions = task.summarize(documents, **decoding(args))
+        seconds = time.perf_counter() - start
+        metrics = task.score(documents, references, predictions)
+        print(self.table(metrics, ["metric", "model", "Lead-3"]))
+        record = check_decoding(args)
+        name = record["sampler"]
+        if record["num_beams"]:
+            name = f"beam{record['num_beams']}"
+        metrics.update(
+            model=os.path.abspath(args.model),
+            split=split,
+            examples=len(documents),
+            **record,
+            decode_seconds=seconds,
+        )
+        top = summarization_top_losses(
+            documents, references, predictions, k=args.top_k
+        )
+        files = {
+            f"evaluation-{name}.json": metrics,
+            f"top_losses-{name}.csv": top,
+        }
+        return files, f"{len(top)} lowest-ROUGE-L summaries"
+
+    def add_run_arguments(self, parser):
+        parser.add_argument(
+            "input",
+            help="a .txt file (one document), a CSV/TSV/JSONL file "
+            "(--document-column), or the text itself",
+        )
+        parser.add_argument("--document-column", default="document")
+        add_decoding_arguments(
+            parser,
+            "beam",
+            **{
+                "max-length": (base.positive_int, None),
+                "decode": (str, "fused"),
+            },
+        )
+
+    def documents(self, args):
+        text = args.input
+        if text.endswith((".csv", ".tsv", ".jsonl")):
+            columns = {"document": args.document_column}
+            return self.read_file(text, columns)["document"].tolist()
+        if text.endswith(".txt") and not os.path.isfile(text):
+            raise FileNotFoundError(f"No such file: {text!r}")
+        if os.path.isfile(text):
+            with open(text, encoding="utf-8") as handle:
+                return [handle.read()]
+        return [text]
+
+    def run_model(self, task, args, callbacks):
+        summaries = task.summarize(
+            self.documents(args),
+            max_length=args.max_length,
+            decode=args.decode,
+            callbacks=callbacks,
+            **decoding(args),
+        )
+        print("\n".join(summaries))
+
+
+def sample_prompts(dataset, texts, count=3, words=3):
+    r"""Prompts for the samples ``train`` writes: Shakespeare's names for
+    Tiny Shakespeare; otherwise the first ``words`` words of ``count``
+    lines spread over ``texts`` (so a PTB model is not asked to go on
+    from ``ROMEO:``).
+
+    Example:
+    >>> sample_prompts("ptb", ["the market fell today\nshares of ibm rose"])
+    ['the market fell', 'shares of ibm']
+    """
+    if dataset == "tiny_shakespeare":
+        return list(SAMPLE_PROMPTS)
+    lines = [line for text in texts for line in text.splitlines()]
+    lines = [line for line in lines if line.split()]
+    if not lines:
+        return list(SAMPLE_PROMPTS)
+    picks = lines[:: max(1, len(lines) // count)][:count]
+    return [" ".join(line.split()[:words]) for line in picks]
+
+
+class GeneratorCommands(TaskCommands):
+    """``generation``: loss and perplexity against an n-gram model.
+
+    ``train --backbone HANDLE_OR_DIR`` fine-tunes a pretrained causal LM
+    with its own tokenizer; of the size options only ``--sequence-length``
+    (the training window) applies."""
+
+    file_subset = None  # a corpus file is read whole
+    model_kind = "generators"
+    model_options = {
+        "tokenizer": "char | word | wordpiece (default char; a pretrained "
+        "--backbone brings its own)",
+        "sequence_length": None,
+        "vocabulary_size": "largest vocabulary, special tokens included "
+        "(default: 512 for chars, 8000 otherwise)",
+        "hidden_dim": None,
+        "num_layers": None,
+    }
+
+    def add_train_arguments(self, parser):
+        parser.set_defaults(sequence_length=64)
+        add_max_minutes(parser)
+        parser.add_argument(
+            "--ngram-order",
+            type=base.positive_int,
+            default=None,
+            help="order of the n-gram baseline (default: 7 for chars, 3 "
+            "for words)",
+        )
+
+    def fit_options(self, args):
+        return {"max_seconds": args.max_minutes * 60}
+
+    def read_file(self, path, columns):
+        if path.endswith((".csv", ".tsv", ".jsonl")):
+            return super().read_file(path, columns)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No such file: {path!r}")
+        import pandas as pd
+
+        with open(path, encoding="utf-8") as handle:
+            return pd.DataFrame({"text": [handle.read()]})
+
+    def corpus(self, args, split):
+        return self.read_split(args, split)["text"].tolist()
+
+    def load_data(self, args):
+        train = self.corpus(args, "train")
+        validation = self.corpus(
+            args, "test" if args.test_file else "validation"
+        )
+        name = os.path.basename(args.train_file or "") or args.dataset
+        return Data((train,), validation, validation, name, args.dataset, train)
+
+    def score(self, task, data, args):
+        from nlptoolkit.baselines import NGramLanguageModel
+
+        validation = data.test
+        metrics = task.evaluate(validation)
+        if task.tokenizer_level not in ("char", "preset"):  # A preset's has.
+            metrics.update(task.word_metrics(validation, metrics["loss"]))
+        level = "char" if task.tokenizer_level == "char" else "word"
+        order = args.ngram_order or (7 if level == "char" else 3)
+        start = time.perf_counter()
+        ngram = NGramLanguageModel(order=order, level=level).fit(data.texts)
+        baseline = ngram.evaluate(validation)
+        metrics.update(
+            train_seconds=task.train_seconds,
+            baseline=f"{order}-gram Kneser-Ney ({level})",
+            baseline_loss=baseline["loss"],
+            baseline_perplexity=baseline["perplexity"],
+            baseline_seconds=time.perf_counter() - start,
+        )
+        context = task.decoder.adapter.max_positions
+        length = 200 if context is None else max(1, context - 16)
+        if task.pretrained:
+            length = min(length, task.pretrained_sample_length)
+        prompts = sample_prompts(
+            None if args.train_file else args.dataset, validation
+        )
+        samples = task.generate(
+            prompts, max_length=length, sampler="top_k", seed=args.seed
+        )
+        return metrics, samples
+
+    def record(self, task, data, args, state):
+        return {"tokenizer": task.tokenizer_level}
+
+    def write_extras(self, tmp, task, metrics, state):
+        with open(
+            os.path.join(tmp, "samples.txt"), "w", encoding="utf-8"
+        ) as handle:
+            handle.write("\n\n-----\n\n".join(state) + "\n")
+
+    def wrote(self, output, state):
+        return f"\n{state[0]}\n\nwrote {output}/"
+
+    def evaluate_model(self, task, args):
+        split = "test" if args.test_file else args.split
+        metrics = task.evaluate(self.corpus(args, split))
+        rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
+        print(base.format_table(rows, ["metric", "value"]))
+        return {}, None
+
+    def add_run_arguments(self, parser):
+        parser.add_argument(
+            "--prompt",
+            action="append",
+            default=None,
+            help="a prompt (repeat for a batch)",
+        )
+        parser.add_argument("--max-length", type=base.positive_int, default=200)
+        add_decoding_arguments(
+            parser,
+            "top_k",
+            repeat="prompt included",
+            **{
+                "temperature": (base.positive_float, 1.0),
+                "seed": (base.seed_int, None),
+                "decode": (str, "fused"),
+            },
+        )
+        parser.add_argument(
+            "--stream",
+            action="store_true",
+            help="print tokens as they come (stepwise)",
+        )
+
+    def run_model(self, task, args, callbacks):
+        prompts = args.prompt or [""]
+        decode = args.decode
+        if args.stream and decode == "fused":
+            decode = "stepwise"
+        on_token = None
+        if args.stream:
+            if len(prompts) > 1:
+                raise UserError("--stream shows one prompt; pass one --prompt")
+            sys.stdout.write(prompts[0])
+
+            def on_token(step, token_ids, texts):
+                sys.stdout.write(texts[0])
+                sys.stdout.flush()
+
+        texts = task.generate(
+            prompts,
+            max_length=args.max_length,
+            temperature=args.temperature,
+            seed=args.seed,
+            decode=decode,
+            callbacks=callbacks,
+            on_token=on_token,
+            **decoding(args),
+        )
+        if args.stream:
+            sys.stdout.write("\n")
+        else:
+            print("\n\n-----\n\n".join(texts))
+
+
+COMMANDS = {
+    "classification": ClassifierCommands,
+    "sentiment": ClassifierCommands,
+    "summarization": SummarizerCommands,
+    "generation": GeneratorCommands,
+}
+
+
+def task_commands(task):
+    """The :class:`TaskCommands` of a task id or alias."""
+    spec = get_task_spec(task)
+    return COMMANDS[spec.id](spec)
+
+
+def task_main(task):
+    """``python -m nlptoolkit.tasks.<task>``'s ``main(argv)``."""
+    return task_commands(task).main()
+
+
+def train_parser(task):
+    """The ``train`` parser of ``python -m nlptoolkit.tasks.<task>``."""
+    if task not in COMMANDS:
+        raise UserError(
+            f"Unknown task. Received: task={task!r}. Expected one of "
+            f"{list(COMMANDS)}."
+        )
+    parser = task_commands(task).build_parser()
+    return recipes.subcommand_parser(parser, "train")
+
+
+def check_recipe(path, task=None):
+    """Read a recipe and check every ``train`` value against its task's
+    ``train`` parser, without training: ``(recipe, {dest: value})``.
+
+    Example:
+    >>> import json, pathlib, tempfile
+    >>> from nlptoolkit.cli import check_recipe
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "gen.json"
+    >>> _ = path.write_text(json.dumps(
+    ...     {"task": "generation", "train": {"max-minutes": 5}}))
+    >>> check_recipe(str(path))[1]
+    {'max_minutes': 5.0}
+    """
+    recipe = recipes.read_recipe(path, task=task)
+    parser = train_parser(recipe["task"])
+    return recipe, recipes.recipe_defaults(recipe, parser, path)
