@@ -142,75 +142,76 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
 
 
+def add_flags(parser, rows):
+    """Add ``--name`` flags from ``(name, kind, default, help[, metavar])``
+    rows: ``kind`` is an argparse type, a tuple of choices, ``bool`` (an
+    on/off flag) or ``None`` (text)."""
+    for name, kind, default, text, *metavar in rows:
+        options = {"default": default, "help": text}
+        if kind is bool:
+            options = {"action": "store_true", "help": text}
+        elif isinstance(kind, tuple):
+            options["choices"] = kind
+        elif kind is not None:
+            options["type"] = kind
+        if metavar:
+            options["metavar"] = metavar[0]
+        parser.add_argument(f"--{name}", **options)
+
+
+OVERWRITE = (
+    "overwrite",
+    bool,
+    False,
+    "write into an output folder that holds other files too: only "
+    "nlptoolkit's own files there (model.keras, metrics.json, ...) are "
+    "replaced, the others are left untouched",
+)
+
+
 def add_common_train_arguments(parser, default_dataset):
     """Arguments every ``train`` subcommand shares."""
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        default=None,
-        help=f"named dataset (default: {default_dataset}); see "
-        "nlptoolkit.datasets",
-    )
-    data.add_argument("--train-file", help="CSV/TSV/JSONL training file")
-    data.add_argument("--test-file", help="CSV/TSV/JSONL test file")
-    data.add_argument(
-        "--max-examples",
-        type=positive_int,
-        default=None,
-        help="use at most N examples per split (quick runs)",
-    )
-    model = parser.add_argument_group("model")
-    model.add_argument(
-        "--backbone",
-        default="lstm",
-        help="lstm | transformer (default lstm), or a pretrained model: a "
-        "keras-hub preset name, kaggle:// or hf:// handle, a local preset or "
-        "Hugging Face folder, or all-minilm-l6-v2 (classifiers)",
-    )
-    model.add_argument("--epochs", type=positive_int, default=None)
-    model.add_argument("--batch-size", type=positive_int, default=32)
-    model.add_argument(
-        "--seed",
-        type=seed_int,
-        default=0,
-        help="seeds Python, NumPy, Keras and turns on TensorFlow op "
-        "determinism (default 0)",
-    )
-    model.add_argument(
-        "--strategy",
-        default="default",
-        choices=STRATEGIES,
-        help="tf.distribute strategy: default (one device), mirrored (all "
-        "local GPUs, else the CPU) or multiworker (workers from "
-        "TF_CONFIG); --batch-size is the global batch",
-    )
-    model.add_argument(
-        "--output",
-        default=None,
-        help="directory for model.keras, metrics.json, history.csv, plots "
-        "(default: runs/<task>-<dataset>-<backbone>)",
-    )
-    add_overwrite_argument(model)
-    model.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        metavar="DIR",
-        help="back up the training state there every epoch; rerun the "
-        "same command after a crash to resume from the last epoch",
-    )
+    add_flags(
+        parser.add_argument_group("data"),
+        [
+            ("dataset", None, None, f"named dataset (default: "
+             f"{default_dataset}); see nlptoolkit.datasets"),
+            ("train-file", None, None, "CSV/TSV/JSONL training file"),
+            ("test-file", None, None, "CSV/TSV/JSONL test file"),
+            ("max-examples", positive_int, None,
+             "use at most N examples per split (quick runs)"),
+        ],
+    )  # fmt: skip
+    add_flags(
+        parser.add_argument_group("model"),
+        [
+            ("backbone", None, "lstm", "lstm | transformer (default lstm), "
+             "or a pretrained model: a keras-hub preset name, kaggle:// or "
+             "hf:// handle, a local preset or Hugging Face folder, or "
+             "all-minilm-l6-v2 (classifiers)"),
+            ("epochs", positive_int, None, None),
+            ("batch-size", positive_int, 32, None),
+            ("seed", seed_int, 0, "seeds Python, NumPy, Keras and turns on "
+             "TensorFlow op determinism (default 0)"),
+            ("strategy", STRATEGIES, "default", "tf.distribute strategy: "
+             "default (one device), mirrored (all local GPUs, else the CPU) "
+             "or multiworker (workers from TF_CONFIG); --batch-size is the "
+             "global batch"),
+            ("output", None, None, "directory for model.keras, metrics.json, "
+             "history.csv, plots (default: runs/<task>-<dataset>-<backbone>)"),
+            OVERWRITE,
+            ("checkpoint-dir", None, None, "back up the training state there "
+             "every epoch; rerun the same command after a crash to resume "
+             "from the last epoch", "DIR"),
+        ],
+    )  # fmt: skip
 
 
 def add_overwrite_argument(parser):
     """``--overwrite``: write into an output folder that holds files
     nlptoolkit did not write (only nlptoolkit's own file names there are
     replaced; see ``nlptoolkit.atomic``)."""
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="write into an output folder that holds other files too: "
-        "only nlptoolkit's own files there (model.keras, metrics.json, "
-        "...) are replaced, the others are left untouched",
-    )
+    add_flags(parser, [OVERWRITE])
 
 
 def check_output(path, args, what="--output", own=()):
@@ -231,14 +232,8 @@ def check_output(path, args, what="--output", own=()):
 def own_folders(args):
     """Folders a ``train`` run writes itself (its checkpoint and
     TensorBoard folders), which may lie inside its output folder."""
-    return tuple(
-        path
-        for path in (
-            getattr(args, "checkpoint_dir", None),
-            getattr(args, "tensorboard", None),
-        )
-        if path
-    )
+    names = ("checkpoint_dir", "tensorboard")
+    return tuple(getattr(args, n) for n in names if getattr(args, n, None))
 
 
 # argparse types, from the constraints the library checks (one rule each).
@@ -474,13 +469,8 @@ def finish_clock(callbacks, args):
 
 def add_clock_argument(parser):
     """``--clock DIR`` (and ``--overwrite``) on a predict-like command."""
-    parser.add_argument(
-        "--clock",
-        default=None,
-        metavar="DIR",
-        help="time every cycle; write clock.csv, clock.json, clock.png",
-    )
-    add_overwrite_argument(parser)
+    clock = "time every cycle; write clock.csv, clock.json, clock.png"
+    add_flags(parser, [("clock", None, None, clock, "DIR"), OVERWRITE])
 
 
 def keras_verbose():

@@ -47,29 +47,17 @@ def make_main(build_parser, commands):
 
 def add_training_arguments(parser):
     """Optimizer, schedule, early stopping, LR finder, TensorBoard."""
-    from nlptoolkit import training
+    from nlptoolkit.training import schedules
 
     group = parser.add_argument_group("training")
-    group.add_argument(
-        "--optimizer",
-        choices=training.schedules.OPTIMIZERS,
-        default="adamw",
-        help="default adamw (weight decay 0.01, clipnorm 1.0)",
-    )
-    group.add_argument(
-        "--learning-rate",
-        type=base.positive_float,
-        default=None,
-        help="peak (cosine) or constant learning rate (default: 1e-3 "
-        "LSTM, 5e-4 Transformer)",
-    )
-    group.add_argument(
-        "--schedule",
-        choices=training.schedules.SCHEDULES,
-        default="cosine",
-        help="cosine: linear warm-up over 10%% of the steps, then cosine "
-        "decay to 0 (default); constant",
-    )
+    base.add_flags(group, [
+        ("optimizer", schedules.OPTIMIZERS, "adamw",
+         "default adamw (weight decay 0.01, clipnorm 1.0)"),
+        ("learning-rate", base.positive_float, None, "peak (cosine) or "
+         "constant learning rate (default: 1e-3 LSTM, 5e-4 Transformer)"),
+        ("schedule", schedules.SCHEDULES, "cosine", "cosine: linear warm-up "
+         "over 10%% of the steps, then cosine decay to 0 (default); constant"),
+    ])  # fmt: skip
     group.add_argument(
         "--no-early-stopping",
         dest="early_stopping",
@@ -77,19 +65,12 @@ def add_training_arguments(parser):
         help="train all epochs (default: stop after an epoch that improves "
         "neither validation accuracy nor loss; keep the best epoch)",
     )
-    group.add_argument(
-        "--find-lr",
-        action="store_true",
-        help="run a learning-rate range test first, print its suggestion, "
-        "save lr_finder.png/.csv, and train with it",
-    )
-    group.add_argument(
-        "--tensorboard",
-        default=None,
-        metavar="DIR",
-        help="write TensorBoard logs (scalars, graph) to DIR",
-    )
-    return group
+    base.add_flags(group, [
+        ("find-lr", bool, False, "run a learning-rate range test first, "
+         "print its suggestion, save lr_finder.png/.csv, and train with it"),
+        ("tensorboard", None, None,
+         "write TensorBoard logs (scalars, graph) to DIR", "DIR"),
+    ])  # fmt: skip
 
 
 class Data:
@@ -134,7 +115,7 @@ class TaskCommands:
         train.set_defaults(backbone=spec.default_backbone)
         self.add_columns(train)
         for dest, help_text in self.model_options.items():
-            kind = str if dest == "tokenizer" else base.positive_int
+            kind = None if dest == "tokenizer" else base.positive_int
             flag = "--" + dest.replace("_", "-")
             train.add_argument(flag, type=kind, default=None, help=help_text)
         self.add_train_arguments(train)
@@ -145,25 +126,22 @@ class TaskCommands:
         evaluate = sub.add_parser("evaluate", help=spec.help["evaluate"])
         evaluate.add_argument("--model", required=True, help="model.keras")
         default = None if self.evaluate_needs_dataset else spec.default_dataset
-        evaluate.add_argument("--dataset", default=default)
-        evaluate.add_argument("--split", default="test")
-        evaluate.add_argument("--test-file", default=None)
-        evaluate.add_argument("--max-examples", type=base.positive_int)
+        base.add_flags(evaluate, [
+            ("dataset", None, default, None),
+            ("split", None, "test", None),
+            ("test-file", None, None, None),
+            ("max-examples", base.positive_int, None, None),
+        ])  # fmt: skip
         self.add_columns(evaluate)
         self.add_evaluate_arguments(evaluate)
         if self.evaluate_writes:
-            evaluate.add_argument(
-                "--output",
-                default=None,
-                help="directory for its files (default: the model's directory)",
-            )
-            base.add_overwrite_argument(evaluate)
-            evaluate.add_argument(
-                "--top-k",
-                type=base.positive_int,
-                default=20,
-                help="rows in the top-losses CSV, worst first (default 20)",
-            )
+            base.add_flags(evaluate, [
+                ("output", None, None, "directory for its files (default: "
+                 "the model's directory)"),
+                base.OVERWRITE,
+                ("top-k", base.positive_int, 20,
+                 "rows in the top-losses CSV, worst first (default 20)"),
+            ])  # fmt: skip
 
         run = sub.add_parser(spec.command, help=spec.help[spec.command])
         run.add_argument("--model", required=True, help="model.keras path")

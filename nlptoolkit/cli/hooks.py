@@ -22,60 +22,37 @@ from nlptoolkit.tasks.registry import get_task_spec
 logger = logging.getLogger("nlptoolkit")
 EXAMPLES = 20  # summaries written to examples.jsonl
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
+MAX_MINUTES = ("max-minutes", base.positive_float, 5.0,
+               "stop training after this long (default 5)")  # fmt: skip
 
 
-def add_max_minutes(parser):
-    parser.add_argument(
-        "--max-minutes",
-        type=base.positive_float,
-        default=5.0,
-        help="stop training after this long (default 5)",
-    )
-
-
-def add_decoding_arguments(parser, sampler, repeat="in a summary", **more):
+def add_decoding_arguments(parser, sampler, repeat="in a summary", *more):
     """``--sampler`` (default ``sampler``), ``--num-beams``,
-    ``--length-penalty``, ``--no-repeat-ngram-size`` (and ``more``:
-    ``{flag: (type, default)}``)."""
-    parser.add_argument("--sampler", default=sampler)
-    parser.add_argument(
-        "--num-beams",
-        type=base.positive_int,
-        default=4,
-        help="beams for --sampler beam (default 4)",
-    )
-    parser.add_argument(
-        "--length-penalty",
-        type=base.length_penalty,
-        default=None,
-        help="beam search only: the final beam maximises sum of "
-        "log-probs / length ** L (default 1.0; 0 = plain sum)",
-    )
-    parser.add_argument(
-        "--no-repeat-ngram-size",
-        type=base.ngram_size,
-        default=0,
-        metavar="N",
-        help=f"never repeat an N-gram {repeat} (default 0: off)",
-    )
-    for flag, (kind, default) in more.items():
-        parser.add_argument(f"--{flag}", type=kind, default=default)
+    ``--length-penalty``, ``--no-repeat-ngram-size`` and ``more`` rows
+    (see ``base.add_flags``)."""
+    base.add_flags(parser, [
+        ("sampler", None, sampler, None),
+        ("num-beams", base.positive_int, 4,
+         "beams for --sampler beam (default 4)"),
+        ("length-penalty", base.length_penalty, None, "beam search only: "
+         "the final beam maximises sum of log-probs / length ** L "
+         "(default 1.0; 0 = plain sum)"),
+        ("no-repeat-ngram-size", base.ngram_size, 0,
+         f"never repeat an N-gram {repeat} (default 0: off)", "N"),
+        *more,
+    ])  # fmt: skip
 
 
 def decoding(args):
     """The decoding options given, as ``summarize``/``generate`` take
     them."""
-    return {
-        "sampler": args.sampler,
-        "num_beams": args.num_beams,
-        "length_penalty": args.length_penalty,
-        "no_repeat_ngram_size": args.no_repeat_ngram_size,
-    }
+    names = ("sampler", "num_beams", "length_penalty", "no_repeat_ngram_size")
+    return {name: getattr(args, name) for name in names}
 
 
 def check_decoding(args):
-    """The sampler object for the decoding options (refused now, before
-    any training or loading); its record for ``metrics.json``."""
+    """Refuse bad decoding options now (before training or loading);
+    returns what ``metrics.json`` records of them."""
     from nlptoolkit.decoding import make_sampler
 
     sampler = make_sampler(
@@ -83,21 +60,19 @@ def check_decoding(args):
         num_beams=args.num_beams,
         length_penalty=args.length_penalty,
     )
-    beam = hasattr(sampler, "num_beams")
     return {
         "sampler": args.sampler,
-        "num_beams": sampler.num_beams if beam else None,
+        "num_beams": getattr(sampler, "num_beams", None),
         "length_penalty": getattr(sampler, "length_penalty", None),
         "no_repeat_ngram_size": args.no_repeat_ngram_size,
     }
 
 
 class ClassifierCommands(TaskCommands):
-    """``classification`` and ``sentiment``."""
+    """``classification`` and ``sentiment``: against TF-IDF + logistic
+    regression."""
 
-    training_options = True
-    evaluate_writes = True
-    evaluate_needs_dataset = True
+    training_options = evaluate_writes = evaluate_needs_dataset = True
     file_subset = "sample"
     model_kind = "classifiers"
     model_options = {
@@ -115,17 +90,12 @@ class ClassifierCommands(TaskCommands):
         return TextClassifier
 
     def add_train_arguments(self, parser):
-        parser.add_argument(
-            "--freeze-backbone",
-            action="store_true",
-            help="pretrained backbones: keep its weights, train the head only",
-        )
-        parser.add_argument(
-            "--class-weight",
-            choices=["balanced"],
-            default=None,
-            help="weight classes inversely to their frequency",
-        )
+        base.add_flags(parser, [
+            ("freeze-backbone", bool, False,
+             "pretrained backbones: keep its weights, train the head only"),
+            ("class-weight", ("balanced",), None,
+             "weight classes inversely to their frequency"),
+        ])  # fmt: skip
 
     def model_kwargs(self, args):
         kwargs = super().model_kwargs(args)
@@ -149,44 +119,35 @@ class ClassifierCommands(TaskCommands):
                 "--train-file needs --test-file too (the file to report "
                 "test metrics on)."
             )
-        if args.train_file:
-            name, splits = os.path.basename(args.train_file), ()
-        else:
+        name, splits = os.path.basename(args.train_file or ""), ()
+        if not args.train_file:
             info = datasets.get_info(args.dataset)
             name, splits = info.name, info.split_names
-        train, test = (
-            self.read_split(args, "train"),
-            self.read_split(args, "test"),
-        )
+        train = self.read_split(args, "train")
+        test = self.read_split(args, "test")
         # Without a validation split, ``fit`` holds out 10% of the training
         # rows itself (stratified by label, seeded) for early stopping.
-        validation = None
+        validation, shown = None, "10% of train"
         if "validation" in splits:
             frame = self.read_split(args, "validation")
-            validation = (frame["text"], frame["label"])
+            validation, shown = (frame["text"], frame["label"]), len(frame)
         logger.info(
             "%s: %d train / %s validation / %d test rows",
-            name,
-            len(train),
-            "10% of train" if validation is None else len(frame),
-            len(test),
+            *(name, len(train), shown, len(test)),
         )
+        train_data = (train["text"], train["label"])
         texts = train["text"].tolist()
-        return Data(
-            (train["text"], train["label"]), validation, test, name, name, texts
-        )
+        return Data(train_data, validation, test, name, name, texts)
 
     def score(self, task, data, args):
         from nlptoolkit.baselines import TfidfLogisticRegression
 
-        test = data.test
-        metrics = task.evaluate(test["text"], test["label"])
+        texts, labels = data.test["text"], data.test["label"]
+        metrics = task.evaluate(texts, labels)
         start = time.perf_counter()
         baseline = TfidfLogisticRegression(seed=args.seed)
         baseline.fit(data.texts, data.train[1].tolist())
-        scores = baseline.evaluate(
-            test["text"].tolist(), test["label"].tolist()
-        )
+        scores = baseline.evaluate(texts.tolist(), labels.tolist())
         metrics.update(
             baseline="tfidf-1-2gram+logreg",
             baseline_accuracy=scores["accuracy"],
@@ -209,11 +170,9 @@ class ClassifierCommands(TaskCommands):
     def write_extras(self, tmp, task, metrics, state):
         from nlptoolkit.metrics import plot_confusion_matrix
 
-        plot_confusion_matrix(
-            metrics["confusion_matrix"],
-            metrics["label_names"],
-            os.path.join(tmp, "confusion_matrix.png"),
-        )
+        path = os.path.join(tmp, "confusion_matrix.png")
+        names = metrics["label_names"]
+        plot_confusion_matrix(metrics["confusion_matrix"], names, path)
 
     def wrote(self, output, state):
         return f"\nwrote {output}/model.keras, metrics.json, history.csv, plots"
@@ -235,10 +194,11 @@ class ClassifierCommands(TaskCommands):
         parser.add_argument("--batch-size", type=base.positive_int, default=64)
 
     def run_model(self, task, args, callbacks):
-        probabilities = task.predict(
-            args.texts, batch_size=args.batch_size, callbacks=callbacks
+        texts = args.texts
+        rows = task.predict(
+            texts, batch_size=args.batch_size, callbacks=callbacks
         )
-        for text, row in zip(args.texts, probabilities, strict=True):
+        for text, row in zip(texts, rows, strict=True):
             best = int(row.argmax())
             print(f"{task.label_names[best]}\t{row[best]:.3f}\t{text}")
 
@@ -262,7 +222,7 @@ class SummarizerCommands(TaskCommands):
     }
 
     def add_train_arguments(self, parser):
-        add_max_minutes(parser)
+        base.add_flags(parser, [MAX_MINUTES])
         add_decoding_arguments(parser, "greedy")
 
     def add_evaluate_arguments(self, parser):
@@ -296,46 +256,39 @@ class SummarizerCommands(TaskCommands):
         # file when training from files); nothing is selected on it.
         validation = test if args.train_file else self.pairs(args, "validation")
         name = os.path.basename(args.train_file or "") or args.dataset
-        return Data(
-            (documents, summaries),
-            validation[:2],
-            test,
-            name,
-            args.dataset,
-            documents + summaries,
-        )
+        texts = documents + summaries
+        train = (documents, summaries)
+        return Data(train, validation[:2], test, name, args.dataset, texts)
 
     def score(self, task, data, args):
         documents, _, references = data.test
-        predictions = task.summarize(
-            documents, **decoding(args), batch_size=max(args.batch_size, 32)
+        batch_size = max(args.batch_size, 32)
+        summaries = task.summarize(
+            documents, **decoding(args), batch_size=batch_size
         )
-        metrics = task.score(documents, references, predictions)
+        metrics = task.score(documents, references, summaries)
         metrics["train_seconds"] = task.train_seconds
-        return metrics, (documents, references, predictions)
+        return metrics, (documents, references, summaries)
 
     def record(self, task, data, args, state):
-        references = data.test[2]
+        first = data.test[2][0]
         return {
             "baseline": "Lead-3",
             "test_examples": len(data.test[0]),
-            "references_per_example": (
-                len(references[0]) if isinstance(references[0], list) else 1
-            ),
+            "references_per_example": len(first)
+            if isinstance(first, list)
+            else 1,
             **check_decoding(args),
             "config": task.get_config(),
         }
 
     def write_extras(self, tmp, task, metrics, state):
-        rows = zip(*state, strict=True)
+        keys = ("document", "reference", "prediction")
+        rows = list(zip(*state, strict=True))[:EXAMPLES]
         path = os.path.join(tmp, "examples.jsonl")
         with open(path, "w", encoding="utf-8") as handle:
-            for document, reference, prediction in list(rows)[:EXAMPLES]:
-                record = {
-                    "document": document,
-                    "reference": reference,
-                    "prediction": prediction,
-                }
+            for row in rows:
+                record = dict(zip(keys, row, strict=True))
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def evaluate_model(self, task, args):
@@ -347,14 +300,13 @@ class SummarizerCommands(TaskCommands):
         split = "test" if args.test_file else args.split
         documents, _, references = self.pairs(args, split)
         start = time.perf_counter()
-        predictions = task.summarize(documents, **decoding(args))
+        summaries = task.summarize(documents, **decoding(args))
         seconds = time.perf_counter() - start
-        metrics = task.score(documents, references, predictions)
+        metrics = task.score(documents, references, summaries)
         print(self.table(metrics, ["metric", "model", "Lead-3"]))
         record = check_decoding(args)
-        name = record["sampler"]
-        if record["num_beams"]:
-            name = f"beam{record['num_beams']}"
+        beams = record["num_beams"]
+        name = f"beam{beams}" if beams else record["sampler"]
         metrics.update(
             model=os.path.abspath(args.model),
             split=split,
@@ -363,12 +315,10 @@ class SummarizerCommands(TaskCommands):
             decode_seconds=seconds,
         )
         top = summarization_top_losses(
-            documents, references, predictions, k=args.top_k
+            documents, references, summaries, k=args.top_k
         )
-        files = {
-            f"evaluation-{name}.json": metrics,
-            f"top_losses-{name}.csv": top,
-        }
+        files = {f"evaluation-{name}.json": metrics}
+        files[f"top_losses-{name}.csv"] = top
         return files, f"{len(top)} lowest-ROUGE-L summaries"
 
     def add_run_arguments(self, parser):
@@ -381,10 +331,9 @@ class SummarizerCommands(TaskCommands):
         add_decoding_arguments(
             parser,
             "beam",
-            **{
-                "max-length": (base.positive_int, None),
-                "decode": (str, "fused"),
-            },
+            "in a summary",
+            ("max-length", base.positive_int, None, None),
+            ("decode", None, "fused", "fused | stepwise | uncached"),
         )
 
     def documents(self, args):
@@ -451,14 +400,11 @@ class GeneratorCommands(TaskCommands):
 
     def add_train_arguments(self, parser):
         parser.set_defaults(sequence_length=64)
-        add_max_minutes(parser)
-        parser.add_argument(
-            "--ngram-order",
-            type=base.positive_int,
-            default=None,
-            help="order of the n-gram baseline (default: 7 for chars, 3 "
-            "for words)",
-        )
+        base.add_flags(parser, [
+            MAX_MINUTES,
+            ("ngram-order", base.positive_int, None, "order of the n-gram "
+             "baseline (default: 7 for chars, 3 for words)"),
+        ])  # fmt: skip
 
     def fit_options(self, args):
         return {"max_seconds": args.max_minutes * 60}
@@ -478,20 +424,18 @@ class GeneratorCommands(TaskCommands):
 
     def load_data(self, args):
         train = self.corpus(args, "train")
-        validation = self.corpus(
-            args, "test" if args.test_file else "validation"
-        )
+        held_out = self.corpus(args, "test" if args.test_file else "validation")
         name = os.path.basename(args.train_file or "") or args.dataset
-        return Data((train,), validation, validation, name, args.dataset, train)
+        return Data((train,), held_out, held_out, name, args.dataset, train)
 
     def score(self, task, data, args):
         from nlptoolkit.baselines import NGramLanguageModel
 
-        validation = data.test
+        validation, level = data.test, task.tokenizer_level
         metrics = task.evaluate(validation)
-        if task.tokenizer_level not in ("char", "preset"):  # A preset's has.
+        if level not in ("char", "preset"):  # A preset's has them.
             metrics.update(task.word_metrics(validation, metrics["loss"]))
-        level = "char" if task.tokenizer_level == "char" else "word"
+        level = "char" if level == "char" else "word"
         order = args.ngram_order or (7 if level == "char" else 3)
         start = time.perf_counter()
         ngram = NGramLanguageModel(order=order, level=level).fit(data.texts)
@@ -507,11 +451,12 @@ class GeneratorCommands(TaskCommands):
         length = 200 if context is None else max(1, context - 16)
         if task.pretrained:
             length = min(length, task.pretrained_sample_length)
-        prompts = sample_prompts(
-            None if args.train_file else args.dataset, validation
-        )
+        dataset = None if args.train_file else args.dataset
         samples = task.generate(
-            prompts, max_length=length, sampler="top_k", seed=args.seed
+            sample_prompts(dataset, validation),
+            max_length=length,
+            sampler="top_k",
+            seed=args.seed,
         )
         return metrics, samples
 
@@ -519,9 +464,8 @@ class GeneratorCommands(TaskCommands):
         return {"tokenizer": task.tokenizer_level}
 
     def write_extras(self, tmp, task, metrics, state):
-        with open(
-            os.path.join(tmp, "samples.txt"), "w", encoding="utf-8"
-        ) as handle:
+        path = os.path.join(tmp, "samples.txt")
+        with open(path, "w", encoding="utf-8") as handle:
             handle.write("\n\n-----\n\n".join(state) + "\n")
 
     def wrote(self, output, state):
@@ -538,35 +482,25 @@ class GeneratorCommands(TaskCommands):
         parser.add_argument(
             "--prompt",
             action="append",
-            default=None,
             help="a prompt (repeat for a batch)",
         )
-        parser.add_argument("--max-length", type=base.positive_int, default=200)
         add_decoding_arguments(
             parser,
             "top_k",
-            repeat="prompt included",
-            **{
-                "temperature": (base.positive_float, 1.0),
-                "seed": (base.seed_int, None),
-                "decode": (str, "fused"),
-            },
-        )
-        parser.add_argument(
-            "--stream",
-            action="store_true",
-            help="print tokens as they come (stepwise)",
+            "prompt included",
+            ("max-length", base.positive_int, 200, None),
+            ("temperature", base.positive_float, 1.0, None),
+            ("seed", base.seed_int, None, None),
+            ("decode", None, "fused", "fused | stepwise | uncached"),
+            ("stream", bool, False, "print tokens as they come (stepwise)"),
         )
 
     def run_model(self, task, args, callbacks):
-        prompts = args.prompt or [""]
-        decode = args.decode
-        if args.stream and decode == "fused":
-            decode = "stepwise"
-        on_token = None
+        prompts, decode, on_token = args.prompt or [""], args.decode, None
         if args.stream:
             if len(prompts) > 1:
                 raise UserError("--stream shows one prompt; pass one --prompt")
+            decode = "stepwise" if decode == "fused" else decode
             sys.stdout.write(prompts[0])
 
             def on_token(step, token_ids, texts):
@@ -583,10 +517,7 @@ class GeneratorCommands(TaskCommands):
             on_token=on_token,
             **decoding(args),
         )
-        if args.stream:
-            sys.stdout.write("\n")
-        else:
-            print("\n\n-----\n\n".join(texts))
+        print("" if args.stream else "\n\n-----\n\n".join(texts))
 
 
 COMMANDS = {
