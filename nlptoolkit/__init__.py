@@ -26,6 +26,7 @@ from nlptoolkit import datasets  # noqa: E402
 from nlptoolkit import heads  # noqa: E402
 from nlptoolkit import preprocessing  # noqa: E402
 from nlptoolkit import training  # noqa: E402
+from nlptoolkit.decoding import GenerationConfig  # noqa: E402
 from nlptoolkit.tasks.classification import TextClassifier  # noqa: E402
 from nlptoolkit.tasks.generation import TextGenerator  # noqa: E402
 from nlptoolkit.tasks.registry import load  # noqa: E402
@@ -35,6 +36,7 @@ from nlptoolkit.tasks.summarization import Summarizer  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "GenerationConfig",
     "SentimentClassifier",
     "Summarizer",
     "TextClassifier",

@@ -7,6 +7,7 @@ from nlptoolkit.decoding.adapters import TransformerAdapter
 from nlptoolkit.decoding.adapters import adapter_for
 from nlptoolkit.decoding.beam import BeamSampler
 from nlptoolkit.decoding.beam import check_length_penalty
+from nlptoolkit.decoding.config import GenerationConfig
 from nlptoolkit.decoding.loop import DECODE_PATHS
 from nlptoolkit.decoding.loop import Decoder
 from nlptoolkit.decoding.loop import check_chunk_size
@@ -28,6 +29,7 @@ __all__ = [
     "BeamSampler",
     "ContextWindow",
     "Decoder",
+    "GenerationConfig",
     "LSTMAdapter",
     "PresetCausalAdapter",
     "PresetSeq2SeqAdapter",
