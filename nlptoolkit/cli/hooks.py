@@ -6,6 +6,8 @@ predict-like verb (``predict``, ``summarize``, ``generate``).
 :func:`task_main` gives ``python -m nlptoolkit.tasks.<task>``'s ``main``.
 """
 
+import dataclasses
+import inspect
 import json
 import logging
 import os
@@ -17,54 +19,58 @@ from nlptoolkit.cli import recipes
 from nlptoolkit.cli.base import UserError
 from nlptoolkit.cli.commands import Data
 from nlptoolkit.cli.commands import TaskCommands
+from nlptoolkit.cli.config import add_config_arguments
+from nlptoolkit.cli.config import config_from_args
+from nlptoolkit.decoding import GenerationConfig
+from nlptoolkit.tasks.classification import TextClassifier
+from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.registry import get_task_spec
+from nlptoolkit.tasks.summarization import Summarizer
 
 logger = logging.getLogger("nlptoolkit")
 EXAMPLES = 20  # summaries written to examples.jsonl
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
+SUMMARIZE = Summarizer.summarize
 MAX_MINUTES = ("max-minutes", base.positive_float, 5.0,
                "stop training after this long (default 5)")  # fmt: skip
 
 
-def add_decoding_arguments(parser, sampler, repeat="in a summary", *more):
-    """``--sampler`` (default ``sampler``), ``--num-beams``,
-    ``--length-penalty``, ``--no-repeat-ngram-size`` and ``more`` rows
-    (see ``base.add_flags``)."""
-    base.add_flags(parser, [
-        ("sampler", None, sampler, None),
-        ("num-beams", base.positive_int, 4,
-         "beams for --sampler beam (default 4)"),
-        ("length-penalty", base.length_penalty, None, "beam search only: "
-         "the final beam maximises sum of log-probs / length ** L "
-         "(default 1.0; 0 = plain sum)"),
-        ("no-repeat-ngram-size", base.ngram_size, 0,
-         f"never repeat an N-gram {repeat} (default 0: off)", "N"),
-        *more,
-    ])  # fmt: skip
+def decoding_fields(method):
+    """The ``GenerationConfig`` fields ``method`` (``generate``,
+    ``summarize``) takes: all of them where it takes ``config=``."""
+    takes = inspect.signature(method).parameters
+    fields = dataclasses.fields(GenerationConfig)
+    return [f.name for f in fields if "config" in takes or f.name in takes]
 
 
-def decoding(args):
-    """The decoding options given, as ``summarize``/``generate`` take
-    them."""
-    names = ("sampler", "num_beams", "length_penalty", "no_repeat_ngram_size")
-    return {name: getattr(args, name) for name in names}
+def add_decoding_arguments(parser, method, exclude=(), **defaults):
+    """The decoding flags, one per ``GenerationConfig`` field that
+    ``method`` takes (``defaults``: this command's own defaults)."""
+    names = [name for name in decoding_fields(method) if name not in exclude]
+    add_config_arguments(parser, GenerationConfig, defaults, fields=names)
 
 
-def check_decoding(args):
-    """Refuse bad decoding options now (before training or loading);
-    returns what ``metrics.json`` records of them."""
-    from nlptoolkit.decoding import make_sampler
+def decoding(args, method, **changes):
+    """``(keyword arguments for method, GenerationConfig)`` of the
+    decoding flags (the config checks them together)."""
+    config = config_from_args(GenerationConfig, args).replace(**changes)
+    takes = inspect.signature(method).parameters
+    if "config" in takes:
+        return {"config": config}, config
+    names = decoding_fields(method)
+    return {name: getattr(config, name) for name in names}, config
 
-    sampler = make_sampler(
-        args.sampler,
-        num_beams=args.num_beams,
-        length_penalty=args.length_penalty,
-    )
+
+def decoding_record(config):
+    """What ``metrics.json`` records of a config: its sampler's settings
+    (as before ``GenerationConfig``) and ``generation_config``."""
+    sampler = config.make_sampler()
     return {
-        "sampler": args.sampler,
+        "sampler": config.sampler,
         "num_beams": getattr(sampler, "num_beams", None),
         "length_penalty": getattr(sampler, "length_penalty", None),
-        "no_repeat_ngram_size": args.no_repeat_ngram_size,
+        "no_repeat_ngram_size": config.no_repeat_ngram_size,
+        "generation_config": config.to_dict(),
     }
 
 
@@ -83,11 +89,7 @@ class ClassifierCommands(TaskCommands):
         "vocabulary_size": None,
     }
 
-    @property
-    def load_class(self):
-        from nlptoolkit.tasks.classification.task import TextClassifier
-
-        return TextClassifier
+    load_class = TextClassifier  # sentiment's CLI runs any classifier
 
     def add_train_arguments(self, parser):
         base.add_flags(parser, [
@@ -223,18 +225,20 @@ class SummarizerCommands(TaskCommands):
 
     def add_train_arguments(self, parser):
         base.add_flags(parser, [MAX_MINUTES])
-        add_decoding_arguments(parser, "greedy")
+        # --seed is training's; the test summaries are decoded with these.
+        add_decoding_arguments(parser, SUMMARIZE, ("seed",), sampler="greedy")
 
     def add_evaluate_arguments(self, parser):
-        add_decoding_arguments(parser, "greedy")
+        # --top-k is the rows of top_losses-NAME.csv here (as before).
+        add_decoding_arguments(parser, SUMMARIZE, ("top_k",), sampler="greedy")
 
     def check_train_args(self, args):
-        check_decoding(args)  # The test summaries' settings fail now.
+        decoding(args, SUMMARIZE)  # The test summaries' settings fail now.
         if args.test_file and not args.train_file:
             raise UserError("--test-file needs --train-file as well")
 
     def check_evaluate_args(self, args):
-        check_decoding(args)
+        decoding(args, SUMMARIZE)
 
     def fit_options(self, args):
         return {"max_seconds": args.max_minutes * 60}
@@ -262,10 +266,9 @@ class SummarizerCommands(TaskCommands):
 
     def score(self, task, data, args):
         documents, _, references = data.test
+        options, _ = decoding(args, task.summarize)
         batch_size = max(args.batch_size, 32)
-        summaries = task.summarize(
-            documents, **decoding(args), batch_size=batch_size
-        )
+        summaries = task.summarize(documents, **options, batch_size=batch_size)
         metrics = task.score(documents, references, summaries)
         metrics["train_seconds"] = task.train_seconds
         return metrics, (documents, references, summaries)
@@ -278,7 +281,7 @@ class SummarizerCommands(TaskCommands):
             "references_per_example": len(first)
             if isinstance(first, list)
             else 1,
-            **check_decoding(args),
+            **decoding_record(decoding(args, SUMMARIZE)[1]),
             "config": task.get_config(),
         }
 
@@ -299,12 +302,13 @@ class SummarizerCommands(TaskCommands):
 
         split = "test" if args.test_file else args.split
         documents, _, references = self.pairs(args, split)
+        options, config = decoding(args, task.summarize)
         start = time.perf_counter()
-        summaries = task.summarize(documents, **decoding(args))
+        summaries = task.summarize(documents, **options)
         seconds = time.perf_counter() - start
         metrics = task.score(documents, references, summaries)
         print(self.table(metrics, ["metric", "model", "Lead-3"]))
-        record = check_decoding(args)
+        record = decoding_record(config)
         beams = record["num_beams"]
         name = f"beam{beams}" if beams else record["sampler"]
         metrics.update(
@@ -328,13 +332,7 @@ class SummarizerCommands(TaskCommands):
             "(--document-column), or the text itself",
         )
         parser.add_argument("--document-column", default="document")
-        add_decoding_arguments(
-            parser,
-            "beam",
-            "in a summary",
-            ("max-length", base.positive_int, None, None),
-            ("decode", None, "fused", "fused | stepwise | uncached"),
-        )
+        add_decoding_arguments(parser, SUMMARIZE, sampler="beam")
 
     def documents(self, args):
         text = args.input
@@ -349,13 +347,9 @@ class SummarizerCommands(TaskCommands):
         return [text]
 
     def run_model(self, task, args, callbacks):
-        summaries = task.summarize(
-            self.documents(args),
-            max_length=args.max_length,
-            decode=args.decode,
-            callbacks=callbacks,
-            **decoding(args),
-        )
+        options, _ = decoding(args, task.summarize)
+        documents = self.documents(args)
+        summaries = task.summarize(documents, callbacks=callbacks, **options)
         print("\n".join(summaries))
 
 
@@ -452,12 +446,9 @@ class GeneratorCommands(TaskCommands):
         if task.pretrained:
             length = min(length, task.pretrained_sample_length)
         dataset = None if args.train_file else args.dataset
-        samples = task.generate(
-            sample_prompts(dataset, validation),
-            max_length=length,
-            sampler="top_k",
-            seed=args.seed,
-        )
+        config = {"max_length": length, "sampler": "top_k", "seed": args.seed}
+        samples = task.generate(sample_prompts(dataset, validation), **config)
+        metrics["generation_config"] = GenerationConfig(**config).to_dict()
         return metrics, samples
 
     def record(self, task, data, args, state):
@@ -484,23 +475,21 @@ class GeneratorCommands(TaskCommands):
             action="append",
             help="a prompt (repeat for a batch)",
         )
+        generate = TextGenerator.generate
         add_decoding_arguments(
-            parser,
-            "top_k",
-            "prompt included",
-            ("max-length", base.positive_int, 200, None),
-            ("temperature", base.positive_float, 1.0, None),
-            ("seed", base.seed_int, None, None),
-            ("decode", None, "fused", "fused | stepwise | uncached"),
-            ("stream", bool, False, "print tokens as they come (stepwise)"),
+            parser, generate, sampler="top_k", max_length=200
         )
+        stream = "print tokens as they come (stepwise)"
+        base.add_flags(parser, [("stream", bool, False, stream)])
 
     def run_model(self, task, args, callbacks):
         prompts, decode, on_token = args.prompt or [""], args.decode, None
         if args.stream:
+            decode = "stepwise" if decode == "fused" else decode
+        options, _ = decoding(args, task.generate, decode=decode)
+        if args.stream:
             if len(prompts) > 1:
                 raise UserError("--stream shows one prompt; pass one --prompt")
-            decode = "stepwise" if decode == "fused" else decode
             sys.stdout.write(prompts[0])
 
             def on_token(step, token_ids, texts):
@@ -508,14 +497,7 @@ class GeneratorCommands(TaskCommands):
                 sys.stdout.flush()
 
         texts = task.generate(
-            prompts,
-            max_length=args.max_length,
-            temperature=args.temperature,
-            seed=args.seed,
-            decode=decode,
-            callbacks=callbacks,
-            on_token=on_token,
-            **decoding(args),
+            prompts, callbacks=callbacks, on_token=on_token, **options
         )
         print("" if args.stream else "\n\n-----\n\n".join(texts))
 
