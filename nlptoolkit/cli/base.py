@@ -1,13 +1,7 @@
 """The pieces every task's command line shares: the parser and its exit
 codes, ``--strategy``, output folders, JSON/CSV/table output, ``--clock``.
 
-Conventions: ``train --output DIR`` writes ``model.keras`` and
-``metrics.json`` (and plots) into DIR atomically (a failed run leaves no
-half-written DIR) and never over files nlptoolkit did not write (see
-``nlptoolkit.atomic``: such a folder is refused unless ``--overwrite``);
-user errors exit with code 2 and one line on stderr; Ctrl-C exits with
-130 and one line; TensorFlow's C++ log lines stay off the terminal unless
-``--verbose`` is given or ``TF_CPP_MIN_LOG_LEVEL`` was set by the user.
+Its conventions (exit codes, atomic output folders): see ``nlptoolkit.cli``.
 """
 
 import argparse
