@@ -48,11 +48,18 @@ def add_config_arguments(parser, config_class, defaults=None, fields=None):
             if constraints
             else None,
             default=default,
-            help=field.metadata.get("help", "").replace("%", "%%") or None,
+            help=_help(field, defaults),
         )
         added.append(field.name)
     names = (*(parser.get_default(_FIELDS) or ()), *added)
     parser.set_defaults(**{_FIELDS: names})
+
+
+def _help(field, defaults):
+    text = field.metadata.get("help", "")
+    if field.name in defaults:  # this command's own default
+        text += f" (here: {defaults[field.name]})"
+    return text.replace("%", "%%") or None
 
 
 def config_from_args(config_class, args):
