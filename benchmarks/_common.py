@@ -6,7 +6,6 @@ with the shape `{"benchmark": name, "command": "...", "manifest": {...},
 `BENCHMARKS.md`.
 """
 
-import datetime
 import json
 import logging
 import os
@@ -14,7 +13,6 @@ import pathlib
 import platform
 import shlex
 import statistics
-import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -98,45 +96,26 @@ def command_line(script, argv):
     return " ".join(["python", shlex.quote(str(script))] + list(argv))
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _version(name):
-    try:
-        from importlib import metadata
-
-        return metadata.version(name)
-    except Exception:  # noqa: BLE001 - a manifest never fails a run
-        return None
-
-
 def manifest(seed, quick, **extra):
-    """Library versions, CPU, threads, seed and date of this run."""
+    """Library versions, CPU, threads, seed and date of this run.
+
+    Built from `nlptoolkit.provenance`'s pieces (the package's manifests
+    come from there too), with what only a benchmark records: threads,
+    GPUs, the load average, `quick`.
+    """
     import tensorflow as tf
 
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
+    from nlptoolkit import provenance
+
     threading = tf.config.threading
     info = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": provenance.utc_timestamp(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": provenance.cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
+        "cpus_usable": provenance.usable_cpus(),
         "threads": {
             "tf_intra_op": threading.get_intra_op_parallelism_threads(),
             "tf_inter_op": threading.get_inter_op_parallelism_threads(),
@@ -147,9 +126,8 @@ def manifest(seed, quick, **extra):
         "load_average_at_start": _LOAD_AT_START,
         "seed": seed,
         "quick": bool(quick),
-        "versions": {
-            name: _version(name)
-            for name in (
+        "versions": provenance.package_versions(
+            (
                 "nlptoolkit",
                 "keras",
                 "keras-hub",
@@ -158,7 +136,7 @@ def manifest(seed, quick, **extra):
                 "pandas",
                 "matplotlib",
             )
-        },
+        ),
         "keras_backend": os.environ.get("KERAS_BACKEND"),
     }
     info.update(extra)
@@ -173,24 +151,16 @@ def finish_manifest(info, started):
 
 
 def write_json(path, payload):
-    """Writes `payload` as indented JSON, atomically."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+    """Writes `payload` as indented JSON, atomically
+    (`nlptoolkit.atomic.atomic_write`)."""
+    from nlptoolkit.atomic import atomic_write
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(payload, f, indent=1, allow_nan=False)
             f.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    atomic_write(path, write)
     logger.info("wrote %s", path)
 
 

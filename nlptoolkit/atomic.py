@@ -2,7 +2,8 @@
 write.
 
 `atomic_write` writes one file into a temp file beside it, then renames it
-into place. `output_dir` does the same for a folder of results (a run's
+into place; `atomic_write_dir` does the same for a folder replaced whole (a
+SavedModel export). `output_dir` does the same for a folder of results (a run's
 ``model.keras``, ``metrics.json``, plots ...): the files are written into a
 temp folder, then moved into the output folder one rename each. An output
 folder may be absent, empty, or hold an earlier nlptoolkit run (only files
@@ -95,6 +96,48 @@ def atomic_write(path, write, suffix=".tmp"):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    return path
+
+
+def atomic_write_dir(path, write):
+    """Call ``write(tmp_folder)``, then rename the temp folder onto ``path``.
+
+    The temp folder lies beside ``path`` (its parent is created if
+    missing). A folder already at ``path`` is replaced whole: moved aside,
+    the new one renamed in, the old one deleted; so check first that it
+    holds only what may be replaced (``nlptoolkit.tasks.scale`` refuses
+    anything but an earlier SavedModel). If ``write`` fails, the temp
+    folder is removed and ``path`` is untouched. Returns ``path``.
+
+    Example:
+    >>> import os, tempfile
+    >>> from nlptoolkit.atomic import atomic_write_dir
+    >>> path = os.path.join(tempfile.mkdtemp(), "export")
+    >>> def write(tmp):
+    ...     open(os.path.join(tmp, "saved_model.pb"), "w").close()
+    >>> atomic_write_dir(path, write) == path, os.listdir(path)
+    (True, ['saved_model.pb'])
+    >>> os.listdir(os.path.dirname(path))  # no temp folder left
+    ['export']
+    """
+    path = os.fspath(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    name = os.path.basename(path)
+    tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
+    try:
+        write(tmp)
+        if not os.path.exists(path):
+            os.replace(tmp, path)
+        else:
+            old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+            os.rmdir(old)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 

@@ -283,11 +283,21 @@ def _shown(value):
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check(name, value, *constraints, where=None):
+def check(name, value, *constraints, where=None, hint=None):
     """``value``, normalised, if one of ``constraints`` accepts it; else
     an :class:`InvalidParameterError` naming ``name``. ``where`` (e.g.
-    ``"TextClassifier"``) prefixes the message. ``None`` among the
-    constraints accepts ``None``."""
+    ``"TextClassifier"``) prefixes the message; ``hint`` (the fix, where
+    "must be ..." does not say it all) ends it. ``None`` among the
+    constraints accepts ``None``.
+
+    Example:
+    >>> from nlptoolkit.validation import InstanceOf, check
+    >>> check("callbacks", "clock", InstanceOf(list), hint="Pass [clock].")
+    Traceback (most recent call last):
+    ...
+    nlptoolkit.validation.InvalidParameterError: `callbacks` must be an \
+instance of list. Received: callbacks='clock'. Pass [clock].
+    """
     for constraint in _constraints(constraints):
         if constraint.accepts(value):
             return constraint.normalise(value)
@@ -295,9 +305,10 @@ def check(name, value, *constraints, where=None):
     kind = ""
     if not isinstance(value, (numbers.Number, str, type(None))):
         kind = f" of type {type(value).__name__}"
+    fix = f" {hint}" if hint else ""
     raise InvalidParameterError(
         f"{prefix}`{name}` must be {describe(*constraints)}. Received: "
-        f"{name}={_shown(value)}{kind}."
+        f"{name}={_shown(value)}{kind}.{fix}"
     )
 
 

@@ -10,23 +10,20 @@ Both backbones are functional Keras models that take ``token_ids`` (int32,
 
 import keras
 
+from nlptoolkit import checks
+
 OUTPUT_KEYS = ("sequence_output", "pooled_output", "padding_mask")
 
 
 def check_positive_int(name, value):
-    """Raise a ValueError naming ``name`` unless ``value`` is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: "
-            f"{name}={value!r}. Pass a value >= 1."
-        )
+    """``value`` as an ``int`` if it is an integer >= 1 (the shared rule,
+    :func:`nlptoolkit.checks.check_positive_int`)."""
+    return checks.check_positive_int(name, value)
 
 
 def check_dropout(value):
-    if not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(
-            f"`dropout` must be a float in [0, 1). Received: dropout={value!r}."
-        )
+    """``value`` as a ``float`` in [0, 1) (``validation.FRACTION``)."""
+    return checks.check_fraction("dropout", value)
 
 
 class Backbone(keras.Model):

@@ -3,8 +3,11 @@
 import keras
 
 from nlptoolkit.backbones.base import Backbone
-from nlptoolkit.backbones.base import check_dropout
-from nlptoolkit.backbones.base import check_positive_int
+from nlptoolkit.checks import check_bidirectional_width
+from nlptoolkit.checks import check_bool
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_fraction
+from nlptoolkit.checks import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -50,23 +53,16 @@ class LSTMBackbone(Backbone):
         pooling="last",
         **kwargs,
     ):
-        check_positive_int("vocabulary_size", vocabulary_size)
-        check_positive_int("hidden_dim", hidden_dim)
-        check_positive_int("num_layers", num_layers)
-        check_dropout(dropout)
-        if pooling not in ("max", "last"):
-            raise ValueError(
-                "`pooling` must be 'max' or 'last'. Received: "
-                f"pooling={pooling!r}."
-            )
-        if embedding_dim is not None:
-            check_positive_int("embedding_dim", embedding_dim)
-        if bidirectional and hidden_dim % 2:
-            raise ValueError(
-                "A bidirectional LSTM splits `hidden_dim` between two "
-                f"directions, so it must be even. Received: "
-                f"hidden_dim={hidden_dim}."
-            )
+        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        num_layers = check_positive_int("num_layers", num_layers)
+        dropout = check_fraction("dropout", dropout)
+        check_choice("pooling", pooling, ("max", "last"))
+        embedding_dim = check_positive_int(
+            "embedding_dim", embedding_dim, allow_none=True
+        )
+        if check_bool("bidirectional", bidirectional):
+            check_bidirectional_width(hidden_dim)
         embedding_dim = embedding_dim or hidden_dim
         units = hidden_dim // 2 if bidirectional else hidden_dim
 

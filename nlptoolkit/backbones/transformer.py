@@ -4,8 +4,9 @@ import keras
 import keras_hub
 
 from nlptoolkit.backbones.base import Backbone
-from nlptoolkit.backbones.base import check_dropout
-from nlptoolkit.backbones.base import check_positive_int
+from nlptoolkit.checks import check_fraction
+from nlptoolkit.checks import check_heads_divide_width
+from nlptoolkit.checks import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -51,21 +52,16 @@ class TransformerBackbone(Backbone):
         causal=False,
         **kwargs,
     ):
-        for name, value in [
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("hidden_dim", hidden_dim),
-            ("intermediate_dim", intermediate_dim),
-            ("num_layers", num_layers),
-            ("num_heads", num_heads),
-        ]:
-            check_positive_int(name, value)
-        check_dropout(dropout)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`num_heads` must divide `hidden_dim`. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}."
-            )
+        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
+        sequence_length = check_positive_int("sequence_length", sequence_length)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        intermediate_dim = check_positive_int(
+            "intermediate_dim", intermediate_dim
+        )
+        num_layers = check_positive_int("num_layers", num_layers)
+        num_heads = check_positive_int("num_heads", num_heads)
+        dropout = check_fraction("dropout", dropout)
+        check_heads_divide_width(hidden_dim, num_heads)
 
         # === Layers ===
         embedding = keras_hub.layers.TokenAndPositionEmbedding(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_positive_int
-from nlptoolkit.metrics._validation import check_texts
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_texts
 
 UNITS = ("auto", "sentence", "utterance")
 
@@ -135,13 +135,9 @@ def lead_k(documents, k: int = 3, unit: str = "auto") -> list[str]:
     >>> lead_k(["#Person1#: Hi.\\n#Person2#: Hello.\\n#Person1#: Bye."], k=2)
     ['#Person1#: Hi.\\n#Person2#: Hello.']
     """
-    documents = check_texts(documents, "documents")
-    k = check_positive_int(k, "k")
-    if unit not in UNITS:
-        raise ValueError(
-            f"Unknown `unit`. Expected one of {list(UNITS)}. "
-            f"Received: unit={_describe(unit)}."
-        )
+    documents = check_texts(documents, "documents", item="text")
+    k = check_positive_int("k", k)
+    check_choice("unit", unit, UNITS)
     summaries = []
     for document in documents:
         dialogue = unit == "utterance" or (

@@ -14,15 +14,20 @@ import logging
 
 import numpy as np
 
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_positive_int
-from nlptoolkit.metrics._validation import check_texts
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_texts
+from nlptoolkit.checks import describe_value
 from nlptoolkit.metrics.language_modeling import bits_per_token
 from nlptoolkit.metrics.language_modeling import perplexity
+from nlptoolkit.validation import Interval
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
 LEVELS = ("char", "word")
+# Absolute discounting's fixed D (None: modified Kneser-Ney's estimates).
+DISCOUNT = Interval(float, 0, 1, closed="right")
 # Used when count-of-counts cannot define a modified KN discount (tiny data).
 _FALLBACK_DISCOUNT = 0.75
 _MIN_DISCOUNT = 0.05
@@ -131,29 +136,15 @@ class NGramLanguageModel:
         unk_token="<unk>",
         eos_token="</s>",
     ):
-        self.order = check_positive_int(order, "order")
-        if level not in LEVELS:
-            raise ValueError(
-                f"Unknown `level`. Expected one of {list(LEVELS)}. "
-                f"Received: level={_describe(level)}."
-            )
-        if discount is not None and (
-            isinstance(discount, bool)
-            or not isinstance(discount, (int, float))
-            or not 0 < discount <= 1
-        ):
-            raise ValueError(
-                "`discount` must be None (modified Kneser-Ney) or a number "
-                f"in (0, 1]. Received: discount={_describe(discount)}."
-            )
-        self.level = level
-        self.discount = discount
-        self.min_count = check_positive_int(min_count, "min_count")
+        self.order = check_positive_int("order", order)
+        self.level = check_choice("level", level, LEVELS)
+        self.discount = check("discount", discount, DISCOUNT, None)
+        self.min_count = check_positive_int("min_count", min_count)
         for name, token in (("unk_token", unk_token), ("eos_token", eos_token)):
             if not isinstance(token, str) or not token:
                 raise ValueError(
                     f"`{name}` must be a non-empty string. "
-                    f"Received: {name}={_describe(token)}."
+                    f"Received: {name}={describe_value(token)}."
                 )
         if level == "char" and len(unk_token) == 1:
             raise ValueError(
@@ -430,7 +421,7 @@ class NGramLanguageModel:
         else:
             raise TypeError(
                 "`context` must be a string or a list of token strings. "
-                f"Received: context={_describe(context)}."
+                f"Received: context={describe_value(context)}."
             )
         unk = self._token_to_id[self.unk_token]
         ids = [self._bos] * (self.order - 1)

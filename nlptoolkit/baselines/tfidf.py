@@ -6,11 +6,15 @@ import logging
 
 import numpy as np
 
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_positive_number
+from nlptoolkit.checks import check_same_length
+from nlptoolkit.checks import check_seed
+from nlptoolkit.checks import check_sequence
+from nlptoolkit.checks import check_texts
+from nlptoolkit.checks import describe_value
 from nlptoolkit.metrics import classification_metrics
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_same_length
-from nlptoolkit.metrics._validation import check_sequence
-from nlptoolkit.metrics._validation import check_texts
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +72,6 @@ class TfidfLogisticRegression:
         seed=0,
         max_iter=1000,
     ):
-        if classifier not in CLASSIFIERS:
-            raise ValueError(
-                f"Unknown `classifier`. Expected one of {list(CLASSIFIERS)}. "
-                f"Received: classifier={classifier!r}."
-            )
         if (
             not isinstance(ngram_range, (tuple, list))
             or len(ngram_range) != 2
@@ -83,18 +82,14 @@ class TfidfLogisticRegression:
                 "`ngram_range` must be a pair (min_n, max_n) of integers with "
                 f"1 <= min_n <= max_n. Received: ngram_range={ngram_range!r}."
             )
-        if C is not None and (
-            isinstance(C, bool) or not isinstance(C, (int, float)) or C <= 0
-        ):
-            raise ValueError(
-                f"`C` must be a positive number or None. Received: C={C!r}."
-            )
         self.ngram_range = tuple(ngram_range)
-        self.max_features = max_features
-        self.C = C
-        self.classifier = classifier
-        self.seed = seed
-        self.max_iter = max_iter
+        self.max_features = check_positive_int(
+            "max_features", max_features, allow_none=True
+        )
+        self.C = check_positive_number("C", C, allow_none=True)
+        self.classifier = check_choice("classifier", classifier, CLASSIFIERS)
+        self.seed = check_seed("seed", seed)
+        self.max_iter = check_positive_int("max_iter", max_iter)
         self.pipeline = None
 
     def get_config(self) -> dict:
@@ -214,7 +209,7 @@ class TfidfLogisticRegression:
         if unseen:
             logger.warning(
                 "Labels not seen in fit: %s; counted as always wrong.",
-                ", ".join(_describe(label) for label in unseen),
+                ", ".join(describe_value(label) for label in unseen),
             )
             classes.extend(unseen)
         index = {label: i for i, label in enumerate(classes)}

@@ -1,4 +1,5 @@
-"""Downloading one file safely: temp file, sha256 check, atomic rename.
+"""Downloading one file safely: temp file, sha256 check, atomic rename
+(the temp file and the rename are `nlptoolkit.atomic.atomic_write`'s).
 
 The only function here that touches the network is `download_file` (through
 `_open_url`); tests point it at a local `http.server`.
@@ -7,14 +8,13 @@ The only function here that touches the network is `download_file` (through
 import contextlib
 import hashlib
 import logging
-import os
 import posixpath
 import tarfile
-import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from nlptoolkit.atomic import atomic_write
 from nlptoolkit.datasets.errors import ChecksumMismatchError
 from nlptoolkit.datasets.errors import UnsafeArchiveError
 
@@ -170,20 +170,21 @@ def download_file(url: str, dest, sha256: str | None = None, *, timeout=60.0):
     """
     dest = Path(dest)
     created = not dest.parent.exists()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
-    )
     logger.info("Downloading %s to %s", url, dest)
-    try:
+    seen = {}
+
+    def fetch(temp_name):
+        # Streams into the temp file; raising here deletes it and leaves
+        # `dest` untouched (the rename happens only after a clean return).
         digest = hashlib.sha256()
         size = 0
-        with os.fdopen(handle, "wb") as out, _open_url(url, timeout) as resp:
+        with open(temp_name, "wb") as out, _open_url(url, timeout) as resp:
             while chunk := resp.read(_CHUNK_BYTES):
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
         actual = digest.hexdigest()
+        seen.update(size=size, actual=actual)
         if sha256 is None:
             logger.warning(
                 "Cannot verify %s: no sha256 is recorded for it (got %s, "
@@ -203,13 +204,14 @@ def download_file(url: str, dest, sha256: str | None = None, *, timeout=60.0):
             )
         if dest.name.lower().endswith(_TAR_SUFFIXES):
             check_archive(temp_name)
-        os.replace(temp_name, dest)
+
+    try:
+        atomic_write(dest, fetch, suffix=".part")
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
         if created:  # leave no empty cache folder behind
             with contextlib.suppress(OSError):
                 dest.parent.rmdir()
         raise
+    size, actual = seen["size"], seen["actual"]
     logger.info("Saved %s (%d bytes, sha256 %s)", dest, size, actual)
     return dest

@@ -25,32 +25,34 @@ the batch, the cache gathered along with them, one ``while_loop``):
 """
 
 import math
-import numbers
 
 import keras
 import keras_hub
 from keras import ops
 from keras import tree
 
+from nlptoolkit.checks import check_positive_int
 from nlptoolkit.preprocessing import PAD_ID
+from nlptoolkit.validation import Interval
+from nlptoolkit.validation import check
 
 # A large negative log-probability (finite, so sums never give NaN).
 NEGATIVE = -1e9
 
 
+# The rule of ``length_penalty``: any finite number.
+LENGTH_PENALTY = Interval(float, None, None)
+
+
 def check_length_penalty(value, name="length_penalty"):
     """``value`` as a ``float`` if it is a finite number."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-    ):
-        raise ValueError(
-            f"`{name}` must be a finite number. Received: {name}={value!r}. "
-            f"Pass e.g. {name}=1.0 (the default: mean log-probability per "
-            "token), 0.0 (plain sum) or 2.0 (favour longer summaries)."
-        )
-    return float(value)
+    return check(
+        name,
+        value,
+        LENGTH_PENALTY,
+        hint=f"Pass e.g. {name}=1.0 (the default: mean log-probability per "
+        "token), 0.0 (plain sum) or 2.0 (favour longer summaries).",
+    )
 
 
 def _any_stop(token_ids, stop_token_ids, where):
@@ -146,16 +148,8 @@ class BeamSampler(keras_hub.samplers.BeamSampler):
                 "Received: return_all_beams=True. Use "
                 "keras_hub.samplers.BeamSampler for all beams."
             )
-        if (
-            isinstance(num_beams, bool)
-            or not isinstance(num_beams, numbers.Integral)
-            or num_beams < 1
-        ):
-            raise ValueError(
-                "`num_beams` must be an integer >= 1. Received: "
-                f"num_beams={num_beams!r}."
-            )
-        super().__init__(num_beams=int(num_beams), **kwargs)
+        num_beams = check_positive_int("num_beams", num_beams)
+        super().__init__(num_beams=num_beams, **kwargs)
         self.length_penalty = check_length_penalty(length_penalty)
 
     def _scores(self, log_probs, prompt, mask, index, stop_token_ids):

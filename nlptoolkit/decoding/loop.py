@@ -83,8 +83,17 @@ from nlptoolkit.decoding.samplers import sampler_key
 from nlptoolkit.decoding.samplers import seed_state
 from nlptoolkit.decoding.window import ContextWindow
 from nlptoolkit.preprocessing import PAD_ID
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import Options
+from nlptoolkit.validation import check
 
 DECODE_PATHS = ("fused", "stepwise", "uncached")
+# The rules of the decode loop's options (one place, for every caller).
+DECODE = Options(DECODE_PATHS)
+JIT_COMPILE = Options(
+    ["auto", True, False], description="'auto', True or False"
+)
+CHUNK_SIZE = (POSITIVE_INT, Options(["auto"], description="'auto'"))
 
 logger = logging.getLogger(__name__)
 
@@ -139,29 +148,26 @@ def _call_hooks(callbacks, hook, *args):
 
 def check_jit_compile(jit_compile):
     """``jit_compile`` if it is ``"auto"``, ``True`` or ``False``."""
-    if not (jit_compile == "auto" or isinstance(jit_compile, bool)):
-        raise ValueError(
-            "`jit_compile` must be 'auto', True or False. Received: "
-            f"jit_compile={jit_compile!r}. Use 'auto' (XLA where it "
-            "compiles), True (XLA, errors raised) or False (no XLA)."
-        )
-    return jit_compile
+    return check(
+        "jit_compile",
+        jit_compile,
+        JIT_COMPILE,
+        hint="Use 'auto' (XLA where it compiles), True (XLA, errors raised) "
+        "or False (no XLA).",
+    )
 
 
 def check_chunk_size(chunk_size, decode="stepwise"):
     """``chunk_size`` if it is an integer >= 1 or ``"auto"`` (anything but
     1 only when stepwise)."""
-    if chunk_size != "auto" and (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, int)
-        or chunk_size < 1
-    ):
-        raise ValueError(
-            "`chunk_size` (decoding steps per clocked cycle) must be an "
-            f"integer >= 1 or 'auto'. Received: chunk_size={chunk_size!r}. "
-            "Use 1 (one step per cycle), e.g. 32, or 'auto' (chunks sized "
-            "so that the per-call cost stays a small part of each cycle)."
-        )
+    chunk_size = check(
+        "chunk_size",
+        chunk_size,
+        *CHUNK_SIZE,
+        hint="It is the number of decoding steps per clocked cycle: use 1 "
+        "(one step per cycle), e.g. 32, or 'auto' (chunks sized so that the "
+        "per-call cost stays a small part of each cycle).",
+    )
     if chunk_size != 1 and decode != "stepwise":
         raise ValueError(
             "`chunk_size` groups the steps of decode='stepwise' into "
@@ -174,11 +180,7 @@ def check_chunk_size(chunk_size, decode="stepwise"):
 def check_decode(decode, sampler=None):
     """Raise a clear error for an unknown path or a beam sampler outside
     the fused loop."""
-    if decode not in DECODE_PATHS:
-        raise ValueError(
-            f"Unknown decode path. Received: decode={decode!r}. Expected "
-            f"one of {list(DECODE_PATHS)}."
-        )
+    check("decode", decode, DECODE)
     if decode != "fused" and hasattr(sampler, "num_beams"):
         raise ValueError(
             "Beam search keeps its own beams inside one compiled loop, "

@@ -8,29 +8,30 @@ logit. It uses ``keras.ops`` only, on fixed shapes, so it runs inside
 on every decode path, for every sampler (beams are rows too).
 """
 
-import numbers
-
 from keras import ops
 
 from nlptoolkit.preprocessing import PAD_ID
+from nlptoolkit.validation import Interval
+from nlptoolkit.validation import check
 
 # The logit given to a banned token (as `forbid_special_ids` does).
 BANNED_LOGIT = -1e9
 
 
+# The rule of ``no_repeat_ngram_size`` (0 turns it off).
+NO_REPEAT_NGRAM_SIZE = Interval(
+    int, 0, None, description="an integer >= 0 (0 turns it off)"
+)
+
+
 def check_no_repeat_ngram_size(value, name="no_repeat_ngram_size"):
     """``value`` as an ``int`` if it is an integer >= 0 (0 turns it off)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < 0
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer >= 0 (0 turns it off). Received: "
-            f"{name}={value!r}. Pass e.g. {name}=3 to forbid repeating any "
-            "3-gram, or 0."
-        )
-    return int(value)
+    return check(
+        name,
+        value,
+        NO_REPEAT_NGRAM_SIZE,
+        hint=f"Pass e.g. {name}=3 to forbid repeating any 3-gram, or 0.",
+    )
 
 
 def ban_repeated_ngrams(logits, token_ids, index, ngram_size, pad_id=PAD_ID):

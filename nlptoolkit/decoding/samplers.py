@@ -2,13 +2,12 @@
 (keras-hub's beam search with frozen finished beams and a length
 penalty; see ``nlptoolkit.decoding.beam``)."""
 
-import math
-
 import keras_hub
 from keras import ops
 
 from nlptoolkit.checks import check_fraction
 from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_positive_number
 from nlptoolkit.checks import check_seed
 from nlptoolkit.decoding.beam import BeamSampler
 from nlptoolkit.decoding.beam import check_length_penalty
@@ -78,16 +77,7 @@ def make_sampler(
             f"Unknown sampler. Received: sampler={sampler!r}. Expected one "
             f"of {sorted(SAMPLERS)} or a keras_hub.samplers.Sampler."
         )
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, (int, float))
-        or not math.isfinite(temperature)
-        or temperature <= 0
-    ):
-        raise ValueError(
-            "`temperature` must be a finite number > 0. Received: "
-            f"temperature={temperature!r}."
-        )
+    temperature = check_positive_number("temperature", temperature)
     if length_penalty is not None and name != "beam":
         raise ValueError(
             "`length_penalty` only applies to beam search. Received: "
@@ -97,15 +87,7 @@ def make_sampler(
     if name == "greedy":
         return SAMPLERS[name](temperature=temperature)
     if name == "beam":
-        if (
-            isinstance(num_beams, bool)
-            or not isinstance(num_beams, int)
-            or (num_beams < 1)
-        ):
-            raise ValueError(
-                "`num_beams` must be an integer >= 1. Received: "
-                f"num_beams={num_beams!r}."
-            )
+        num_beams = check_positive_int("num_beams", num_beams)
         length_penalty = check_length_penalty(
             1.0 if length_penalty is None else length_penalty
         )
@@ -116,7 +98,7 @@ def make_sampler(
         )
     seed = check_seed("seed", seed)
     if name == "top_k":
-        check_positive_int("top_k", top_k)
+        top_k = check_positive_int("top_k", top_k)
         if vocabulary_size is not None and top_k > vocabulary_size:
             raise ValueError(
                 f"`top_k` must be at most the vocabulary size "
@@ -125,7 +107,7 @@ def make_sampler(
             )
         return SAMPLERS[name](k=top_k, seed=seed, temperature=temperature)
     if name == "top_p":
-        check_fraction("top_p", top_p, closed_low=False)
+        top_p = check_fraction("top_p", top_p, closed_low=False)
         return SAMPLERS[name](p=top_p, seed=seed, temperature=temperature)
     return SAMPLERS[name](seed=seed, temperature=temperature)
 

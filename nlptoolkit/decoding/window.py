@@ -26,6 +26,8 @@ start(index):index]`` to the model at every step.
 from keras import ops
 
 from nlptoolkit.checks import check_positive_int
+from nlptoolkit.validation import Interval
+from nlptoolkit.validation import check
 
 
 class ContextWindow:
@@ -46,21 +48,17 @@ class ContextWindow:
     """
 
     def __init__(self, context, keep=None):
-        check_positive_int("context", context)
-        if keep is None:
-            keep = max(1, context // 2)
-        if (
-            isinstance(keep, bool)
-            or not isinstance(keep, int)
-            or not 1 <= keep <= context
-        ):
-            raise ValueError(
-                "`keep` (tokens kept when the context window slides) must "
-                f"be an integer in [1, {context}] (the context). Received: "
-                f"keep={keep!r}. Use e.g. keep={max(1, context // 2)}."
-            )
-        self.context = int(context)
-        self.keep = int(keep)
+        context = check_positive_int("context", context)
+        half = max(1, context // 2)
+        keep = check(
+            "keep",
+            half if keep is None else keep,
+            Interval(int, 1, context),
+            hint="It is the number of tokens kept when the context window "
+            f"slides, at most the context: use e.g. keep={half}.",
+        )
+        self.context = context
+        self.keep = keep
         self.period = self.context + 1 - self.keep
 
     def __repr__(self):

@@ -2,6 +2,9 @@
 
 import keras
 
+from nlptoolkit.checks import check_fraction
+from nlptoolkit.checks import check_positive_int
+
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
 class ClassificationHead(keras.layers.Layer):
@@ -18,11 +21,8 @@ class ClassificationHead(keras.layers.Layer):
 
     def __init__(self, num_classes, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
-                "A classifier needs at least 2 classes. Received: "
-                f"num_classes={num_classes!r}."
-            )
+        num_classes = check_positive_int("num_classes", num_classes, 2)
+        dropout = check_fraction("dropout", dropout)
         self.num_classes = num_classes
         self.dropout = dropout
         # The backbone's outputs carry a padding mask; the pooled vector

@@ -21,8 +21,10 @@ import keras
 import keras_hub
 from keras import ops
 
-from nlptoolkit.backbones.base import check_dropout
-from nlptoolkit.backbones.base import check_positive_int
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_fraction
+from nlptoolkit.checks import check_heads_divide_width
+from nlptoolkit.checks import check_positive_int
 
 ATTENTION_TYPES = ("luong", "bahdanau")
 
@@ -74,21 +76,16 @@ class TransformerSeq2SeqHead(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in [
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("hidden_dim", hidden_dim),
-            ("intermediate_dim", intermediate_dim),
-            ("num_layers", num_layers),
-            ("num_heads", num_heads),
-        ]:
-            check_positive_int(name, value)
-        check_dropout(dropout)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "`num_heads` must divide `hidden_dim`. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}."
-            )
+        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
+        sequence_length = check_positive_int("sequence_length", sequence_length)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        intermediate_dim = check_positive_int(
+            "intermediate_dim", intermediate_dim
+        )
+        num_layers = check_positive_int("num_layers", num_layers)
+        num_heads = check_positive_int("num_heads", num_heads)
+        dropout = check_fraction("dropout", dropout)
+        check_heads_divide_width(hidden_dim, num_heads)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.hidden_dim = hidden_dim
@@ -268,15 +265,11 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive_int("vocabulary_size", vocabulary_size)
-        check_positive_int("hidden_dim", hidden_dim)
-        check_positive_int("num_layers", num_layers)
-        check_dropout(dropout)
-        if attention not in ATTENTION_TYPES:
-            raise ValueError(
-                f"Unknown attention. Received: attention={attention!r}. "
-                f"Expected one of {list(ATTENTION_TYPES)}."
-            )
+        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
+        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
+        num_layers = check_positive_int("num_layers", num_layers)
+        dropout = check_fraction("dropout", dropout)
+        check_choice("attention", attention, ATTENTION_TYPES)
         self.vocabulary_size = vocabulary_size
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers

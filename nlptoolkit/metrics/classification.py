@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_same_length
-from nlptoolkit.metrics._validation import check_sequence
+from nlptoolkit.checks import check_same_length
+from nlptoolkit.checks import check_sequence
+from nlptoolkit.checks import describe_value
 
 
 def _as_indices(values, name: str) -> np.ndarray:
@@ -21,7 +21,7 @@ def _as_indices(values, name: str) -> np.ndarray:
         if not (is_int or is_integral_float):
             raise TypeError(
                 f"`{name}` must hold integer class indices; element {index} "
-                f"is {_describe(item)}. Map label names to indices first, "
+                f"is {describe_value(item)}. Map label names to indices first, "
                 f"e.g. [label_names.index(y) for y in labels]."
             )
     array = np.asarray(items).astype(np.int64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nlptoolkit.metrics._validation import _describe
+from nlptoolkit.checks import describe_value
 
 
 def _check_loss(loss_nats) -> float:
@@ -13,7 +13,8 @@ def _check_loss(loss_nats) -> float:
     except (TypeError, ValueError):
         raise TypeError(
             "`loss_nats` must be a number: the mean negative log-likelihood "
-            f"per token in nats. Received: loss_nats={_describe(loss_nats)}."
+            "per token in nats. Received: "
+            f"loss_nats={describe_value(loss_nats)}."
         ) from None
     if math.isnan(loss):
         raise ValueError("`loss_nats` is NaN. Check the model's loss.")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 
 import numpy as np
 
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_sequence
+from nlptoolkit.atomic import atomic_write
+from nlptoolkit.checks import check_sequence
+from nlptoolkit.checks import describe_value
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,12 @@ def _new_figure(figsize):
 
 
 def save_figure_atomically(figure, path) -> str:
-    """Saves `figure` to `path` through a temporary file and `os.replace`.
+    """Saves `figure` to `path` through a temporary file and a rename.
 
     A reader never sees a half-written file: the image is written to a
-    temporary file in the same directory, then renamed over `path`. The
-    format follows the suffix of `path` (`.png`, `.pdf`, `.svg`, ...).
+    temporary file in the same directory, then renamed over `path`
+    (`nlptoolkit.atomic.atomic_write`). The format follows the suffix of
+    `path` (`.png`, `.pdf`, `.svg`, ...).
 
     Returns:
         The path written, as a string.
@@ -58,18 +59,13 @@ def save_figure_atomically(figure, path) -> str:
         )
     suffix = os.path.splitext(path)[1]
     image_format = suffix[1:].lower() or "png"
-    handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".tmp-", suffix=suffix
+    atomic_write(
+        path,
+        lambda temporary: figure.savefig(
+            temporary, format=image_format, dpi=100
+        ),
+        suffix=suffix,
     )
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=image_format, dpi=100)
-        os.chmod(temporary, 0o644)  # mkstemp creates 0o600 files
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
     logger.info("Saved figure to %s", path)
     return path
 
@@ -102,7 +98,7 @@ def plot_confusion_matrix(matrix, label_names, path=None, normalize=False):
     except (TypeError, ValueError):
         raise TypeError(
             "`matrix` must be a square array of numbers. "
-            f"Received: matrix={_describe(matrix)}."
+            f"Received: matrix={describe_value(matrix)}."
         ) from None
     if values.ndim != 2 or values.shape[0] != values.shape[1]:
         raise ValueError(
@@ -160,14 +156,14 @@ def _history_columns(history) -> dict[str, list[float]]:
         raise TypeError(
             "`history` must be a dict of per-epoch lists (e.g. "
             "`model.fit(...).history`), a Keras `History`, or a pandas "
-            f"DataFrame. Received: {_describe(history)}."
+            f"DataFrame. Received: {describe_value(history)}."
         )
     columns = {}
     for key, values in history.items():
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
             raise TypeError(
                 f"`history[{key!r}]` must be a list of per-epoch numbers. "
-                f"Received: {_describe(values)}."
+                f"Received: {describe_value(values)}."
             )
         columns[str(key)] = [float(v) for v in values]
     columns = {key: values for key, values in columns.items() if values}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlptoolkit.metrics._validation import _describe
-from nlptoolkit.metrics._validation import check_same_length
-from nlptoolkit.metrics._validation import check_texts
+from nlptoolkit.checks import check_same_length
+from nlptoolkit.checks import check_texts
+from nlptoolkit.checks import describe_value
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 
@@ -15,7 +15,8 @@ def _normalise_references(references) -> list[list[str]]:
     if isinstance(references, (str, bytes)):
         raise TypeError(
             "`references` must be a list with one entry per prediction, not "
-            f"a single string. Received: references={_describe(references)}. "
+            "a single string. Received: "
+            f"references={describe_value(references)}. "
             "To score one example, wrap it in a list: [reference]."
         )
     try:
@@ -23,7 +24,7 @@ def _normalise_references(references) -> list[list[str]]:
     except TypeError:
         raise TypeError(
             "`references` must be a list of strings or a list of lists of "
-            f"strings. Received: references={_describe(references)}."
+            f"strings. Received: references={describe_value(references)}."
         ) from None
     if not items:
         raise ValueError(
@@ -46,13 +47,13 @@ def _normalise_references(references) -> list[list[str]]:
                 if not isinstance(text, str):
                     raise TypeError(
                         f"`references[{index}][{inner}]` must be a string. "
-                        f"Received: {_describe(text)}."
+                        f"Received: {describe_value(text)}."
                     )
             normalised.append(group)
             continue
         raise TypeError(
             f"`references` element {index} must be a string or a list of "
-            f"strings. Received: {_describe(item)}."
+            f"strings. Received: {describe_value(item)}."
         )
     return normalised
 
@@ -90,7 +91,7 @@ def rouge(predictions, references) -> dict:
     """
     from rouge_score import rouge_scorer
 
-    predictions = check_texts(predictions, "predictions")
+    predictions = check_texts(predictions, "predictions", item="text")
     groups = _normalise_references(references)
     check_same_length(predictions, groups, "predictions", "references")
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)

@@ -1,5 +1,6 @@
 """Tokenizers trained from the data, and helpers that batch text."""
 
+from nlptoolkit.checks import check_texts
 from nlptoolkit.preprocessing.inputs import as_texts
 from nlptoolkit.preprocessing.inputs import as_texts_and_labels
 from nlptoolkit.preprocessing.preset_tokenizer import PresetTokenizer
@@ -12,7 +13,6 @@ from nlptoolkit.preprocessing.tokenizer import PAD_ID
 from nlptoolkit.preprocessing.tokenizer import SPECIAL_TOKENS
 from nlptoolkit.preprocessing.tokenizer import UNK_ID
 from nlptoolkit.preprocessing.tokenizer import Tokenizer
-from nlptoolkit.preprocessing.tokenizer import check_texts
 
 __all__ = [
     "as_texts",

@@ -3,7 +3,8 @@ plain Python lists, with errors that say what was received and the fix."""
 
 import numpy as np
 
-from nlptoolkit.preprocessing.tokenizer import check_texts
+from nlptoolkit.checks import check_same_length
+from nlptoolkit.checks import check_texts
 
 
 def _is_tf_dataset(value):
@@ -76,11 +77,7 @@ def as_texts_and_labels(texts, labels=None, name="texts"):
     if hasattr(labels, "tolist"):
         labels = labels.tolist()
     labels = [_python_value(v) for v in labels]
-    if len(texts) != len(labels):
-        raise ValueError(
-            f"`{name}` and `labels` must have the same length. Received: "
-            f"{len(texts)} texts and {len(labels)} labels."
-        )
+    check_same_length(texts, labels, name, "labels")
     for index, label in enumerate(labels):
         if label is None or (isinstance(label, float) and np.isnan(label)):
             raise ValueError(

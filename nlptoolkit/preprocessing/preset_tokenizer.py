@@ -28,7 +28,7 @@ wherever the tokenizer would write it inside a text; a byte-level BPE
 import keras
 import numpy as np
 
-from nlptoolkit.preprocessing.tokenizer import check_texts
+from nlptoolkit.checks import check_texts
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")

@@ -28,8 +28,8 @@ is a Keras layer, so the vocabulary and merges travel inside the task's
 import keras
 import numpy as np
 
+from nlptoolkit.checks import check_texts
 from nlptoolkit.preprocessing.preset_tokenizer import PresetTokenizer
-from nlptoolkit.preprocessing.tokenizer import check_texts
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")

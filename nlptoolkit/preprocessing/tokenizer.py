@@ -27,6 +27,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from nlptoolkit.checks import check_choice
+from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_texts
+
 logger = logging.getLogger(__name__)
 
 PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN = "[PAD]", "[UNK]", "[BOS]", "[EOS]"
@@ -52,82 +56,6 @@ _CJK_REGEX = "|".join(f"[\\x{{{a:X}}}-\\x{{{b:X}}}]" for a, b in _CJK_RANGES)
 _UNSPACED = re.compile("[\u3040-\u30ff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]")
 _CJK = re.compile("|".join(f"[{chr(a)}-{chr(b)}]" for a, b in _CJK_RANGES))
 UNKNOWN_WARNING_FRACTION = 0.5
-
-
-def check_texts(texts, name="texts"):
-    """Return ``texts`` as a list of str, or raise a helpful error.
-
-    Accepts a list, tuple, numpy array or pandas Series of strings.
-
-    Example:
-    >>> from nlptoolkit.preprocessing import check_texts
-    >>> check_texts(["a good film"])
-    ['a good film']
-    """
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(
-            f"`{name}` must be a batch of strings, received a single "
-            f"{type(texts).__name__}: {str(texts)[:40]!r}. Wrap it in a "
-            f"list: `[{name[:-1] if name.endswith('s') else name}]`."
-        )
-    if texts is None:
-        raise TypeError(
-            f"`{name}` must be a list of strings, received None. Pass a "
-            "list, numpy array or pandas Series of strings."
-        )
-    if hasattr(texts, "columns") and hasattr(texts, "iloc"):
-        raise TypeError(
-            f"`{name}` must be a batch of strings, received a DataFrame "
-            f"(columns {list(texts.columns)[:5]}). Pass one column, e.g. "
-            "`df['text']`."
-        )
-    if isinstance(texts, (collections.abc.Mapping, set, frozenset)):
-        raise TypeError(
-            f"`{name}` must be an ordered batch of strings, received a "
-            f"{type(texts).__name__}. Pass a list, e.g. `list(...)` of the "
-            "texts in the order you want the outputs."
-        )
-    if hasattr(texts, "tolist"):
-        texts = texts.tolist()
-    try:
-        texts = list(texts)
-    except TypeError:
-        raise TypeError(
-            f"`{name}` must be a list of strings, received "
-            f"{type(texts).__name__}. Pass a list, numpy array or pandas "
-            "Series of strings."
-        ) from None
-    if not texts:
-        raise ValueError(
-            f"`{name}` is empty (received 0 items). Pass at least one text."
-        )
-    for index, text in enumerate(texts):
-        if isinstance(text, bytes):
-            try:
-                texts[index] = text.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueError(
-                    f"`{name}[{index}]` is bytes that are not valid UTF-8. "
-                    "Decode it first, e.g. `data.decode('latin-1')`."
-                ) from None
-        elif not isinstance(text, str):
-            raise TypeError(
-                f"`{name}[{index}]` must be a string, received "
-                f"{type(text).__name__}: {text!r}. Remove missing values "
-                "(e.g. `df.dropna()`) or convert with `str()`."
-            )
-        elif not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError as error:
-                raise ValueError(
-                    f"`{name}[{index}]` is not valid Unicode: it holds a "
-                    f"lone surrogate {text[error.start]!r} at position "
-                    f"{error.start} (often from bytes decoded with "
-                    "errors='surrogateescape'). Clean it first, e.g. "
-                    "`text.encode('utf-8', 'replace').decode('utf-8')`."
-                ) from None
-    return texts
 
 
 def _split(texts, level, lowercase, split_on_cjk=False):
@@ -187,16 +115,10 @@ class Tokenizer(keras.layers.Layer):
     ):
         kwargs.pop("trainable", None)
         super().__init__(trainable=False, **kwargs)
-        if level not in LEVELS:
-            raise ValueError(
-                f"Unknown tokenizer level. Received: level={level!r}. "
-                f"Expected one of {list(LEVELS)}."
-            )
-        if not isinstance(vocabulary_size, int) or vocabulary_size < 8:
-            raise ValueError(
-                "`vocabulary_size` must be an integer >= 8. Received: "
-                f"vocabulary_size={vocabulary_size!r}."
-            )
+        check_choice("level", level, LEVELS)
+        vocabulary_size = check_positive_int(
+            "vocabulary_size", vocabulary_size, minimum=8
+        )
         self.level = level
         self.vocabulary_size = vocabulary_size
         self.lowercase = (level != "char") if lowercase is None else lowercase

@@ -18,10 +18,10 @@ another run's weights and says so.
 import json
 import logging
 import os
-import tempfile
 
 import keras
 
+from nlptoolkit.atomic import atomic_write
 from nlptoolkit.checks import check_path
 from nlptoolkit.fingerprint import vocabulary_sha256
 
@@ -48,11 +48,13 @@ def run_fingerprint(model):
 
 
 def _write_json(path, payload):
-    directory = os.path.dirname(path)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(payload, stream, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    """Writes ``payload`` to ``path`` whole or not at all."""
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as stream:
+            json.dump(payload, stream, indent=2, sort_keys=True)
+
+    atomic_write(path, write)
 
 
 def backup_callback(model, checkpoint_dir):

@@ -7,7 +7,8 @@
   policy afterwards.
 - :func:`write_saved_model` writes a TensorFlow SavedModel whose serving
   signature takes a batch of raw strings (``tf.string``, shape
-  ``[None]``), through a temp directory and a rename.
+  ``[None]``), through a temp directory and a rename
+  (``nlptoolkit.atomic.atomic_write_dir``).
 
 Distribution (``strategy=``) needs nothing here: a task builds and
 compiles its model inside ``strategy.scope()``, Keras records the
@@ -18,10 +19,10 @@ and runs every step under it.
 import contextlib
 import logging
 import os
-import shutil
-import tempfile
 
 import keras
+
+from nlptoolkit.atomic import atomic_write_dir
 
 logger = logging.getLogger(__name__)
 
@@ -86,20 +87,6 @@ def dtype_policy_scope(policy):
         keras.config.set_dtype_policy(previous)
 
 
-def _replace_directory(tmp, path):
-    """Move the finished directory ``tmp`` to ``path`` (replacing an
-    earlier export there)."""
-    parent = os.path.dirname(path)
-    if not os.path.exists(path):
-        os.replace(tmp, path)
-        return
-    old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old-", dir=parent)
-    os.rmdir(old)
-    os.replace(path, old)
-    os.replace(tmp, path)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # What a SavedModel directory holds; an export replaces only such a one.
 SAVED_MODEL_NAMES = (
     "saved_model.pb",
@@ -149,8 +136,6 @@ def write_saved_model(model, serve, input_name, path):
     import tensorflow as tf
 
     path = check_export_path(path)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(
@@ -158,12 +143,6 @@ def write_saved_model(model, serve, input_name, path):
         fn=serve,
         input_signature=[tf.TensorSpec([None], tf.string, name=input_name)],
     )
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
-    try:
-        archive.write_out(tmp, verbose=False)
-        _replace_directory(tmp, path)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+    atomic_write_dir(path, lambda tmp: archive.write_out(tmp, verbose=False))
     logger.info("Exported a SavedModel to %s", path)
     return path

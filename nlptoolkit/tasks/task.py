@@ -2,29 +2,36 @@
 
 A :class:`Task` is the object users hold (``TextClassifier``, ...). It keeps
 its constructor arguments until ``fit`` sees data; ``fit`` then trains the
-tokenizer, builds a :class:`TaskModel` (a functional Keras model that
-carries the tokenizer and the task's settings, so one ``.keras`` file holds
-everything) and trains it. ``save`` writes that file atomically and
-``nlptoolkit.load`` turns it back into the same Task class.
+tokenizer, builds a :class:`TaskModel` (``nlptoolkit.tasks.model``: a functional
+Keras model that carries the tokenizer and the task's settings, so one
+``.keras`` file holds everything) and trains it. ``save`` writes that file
+atomically and ``nlptoolkit.load`` turns it back into the same Task class.
+Seeding and op determinism live in ``nlptoolkit.provenance``; ``TaskModel``,
+``set_seed`` and ``op_determinism_enabled`` stay importable from here.
 """
 
 import contextlib
 import contextvars
 import logging
-import os
-import random
 import time
 
-import keras
 import numpy as np
 
 from nlptoolkit import backbones as backbones_lib
 from nlptoolkit.atomic import atomic_write
-from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_path
 from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import check_seed
 from nlptoolkit.checks import check_task_params
 from nlptoolkit.preprocessing import check_texts
+
+# Re-exported: imported from here by the tasks, the registry and tests.
+from nlptoolkit.provenance import (
+    op_determinism_enabled as op_determinism_enabled,
+)
+from nlptoolkit.provenance import set_seed
+from nlptoolkit.tasks.model import TaskModel as TaskModel
+from nlptoolkit.tasks.model import _reducible_logs as _reducible_logs
 from nlptoolkit.tasks.scale import dtype_policy_scope
 from nlptoolkit.tasks.scale import resolve_precision
 from nlptoolkit.tasks.scale import write_saved_model
@@ -63,142 +70,6 @@ BACKBONE_ARGUMENTS = (
     "num_heads",
     "dropout",
 )
-
-
-@keras.saving.register_keras_serializable(package="nlptoolkit")
-class TaskModel(keras.Model):
-    """Functional model ``token_ids -> head(backbone(token_ids))``.
-
-    It also carries the ``tokenizer`` (its vocabulary is saved as an asset)
-    and ``task_config``, a JSON-able dict with the Task's class id, its
-    constructor arguments and what it learned from the data (labels...).
-    """
-
-    def __init__(self, backbone, head, tokenizer, task_config=None, **kwargs):
-        inputs = backbone.input
-        outputs = head(backbone(inputs))
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.backbone = backbone
-        self.head = head
-        self.tokenizer = tokenizer
-        self.task_config = dict(task_config or {})
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
-            "head": keras.saving.serialize_keras_object(self.head),
-            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
-            "task_config": self.task_config,
-        }
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a strategy, Keras' TF trainer builds the optimizer and the
-        # metrics from the first batch, fetched with
-        # `strategy.reduce("MEAN", batch)`, which MultiWorkerMirroredStrategy
-        # rejects (keras-team/keras#20585). Only the batch's shapes and
-        # dtypes matter: read this worker's first replica instead.
-        strategy = getattr(self, "_distribute_strategy", None)
-        if strategy is not None and iterator is not None and data_batch is None:
-            import tensorflow as tf
-
-            def local(value):
-                if isinstance(value, tf.distribute.DistributedValues):
-                    return strategy.experimental_local_results(value)[0]
-                return value
-
-            for _, _, batches in iterator:
-                data_batch = keras.tree.map_structure(local, next(batches))
-                break
-            iterator = None
-        return super()._maybe_symbolic_build(
-            iterator=iterator, data_batch=data_batch
-        )
-
-    def train_step(self, data):
-        return _reducible_logs(self, super().train_step(data))
-
-    def test_step(self, data):
-        return _reducible_logs(self, super().test_step(data))
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        # A mixed-precision model is rebuilt under the policy it was
-        # trained with (sublayers take the global policy when built).
-        policy = (config.get("task_config") or {}).get("dtype_policy")
-        with dtype_policy_scope(policy):
-            for key in ("backbone", "head", "tokenizer"):
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-            return cls(**config)
-
-
-def _reducible_logs(model, logs):
-    """Scalar step logs as shape ``(1,)`` under multi-worker training.
-
-    Keras' TF trainer averages each replica's logs across workers with
-    ``strategy.reduce("MEAN", value, axis=0)``, which rejects scalars
-    (keras-team/keras#20585); the reduced logs are scalars again.
-    """
-    strategy = getattr(model, "_distribute_strategy", None)
-    extended = getattr(strategy, "extended", None)
-    in_multi_worker = getattr(extended, "_in_multi_worker_mode", None)
-    if in_multi_worker is None or not in_multi_worker():
-        return logs
-
-    def rank1(value):
-        value = keras.ops.convert_to_tensor(value)
-        if len(value.shape) == 0:
-            return keras.ops.reshape(value, (1,))
-        return value
-
-    return keras.tree.map_structure(rank1, logs)
-
-
-def set_seed(seed):
-    """Seed Python, NumPy and the backend (``None`` leaves them alone).
-
-    With TensorFlow it also turns on op determinism
-    (``tf.config.experimental.enable_op_determinism``), so the same seed
-    gives the same weights, metrics and sampled text on the same machine
-    and versions. That switch is process-wide and stays on: later
-    unseeded tasks run deterministic ops too (TensorFlow has no public way
-    to turn it off), ops without a deterministic kernel raise
-    ``UnimplementedError``, and ``tf.data`` pipelines run their stateful
-    maps serially. Measured cost on this 2-core CPU: see
-    ``op_determinism_enabled``.
-    """
-    if seed is None:
-        return
-    random.seed(seed)
-    np.random.seed(seed)
-    keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
-
-
-def op_determinism_enabled():
-    """Whether TensorFlow op determinism is on (a seeded task turned it
-    on). Recorded in every CLI manifest.
-
-    Cost, measured on the shared 2-core CPU (on/off interleaved in one
-    process, medians of 5 and of 8 rounds): an epoch of a 64-wide LSTM or
-    Transformer classifier on 2,000 texts, or of a 2-layer char
-    Transformer LM, ran at on/off ratios between 0.90 and 1.43; predict
-    and seeded top-k generate between 0.85 and 1.76. The spread between
-    repeats (+-30-50 %) is larger than any difference: no consistent cost
-    on this CPU, whose kernels are deterministic already. The switch
-    matters more on GPUs (other kernels, some raising
-    ``UnimplementedError``) and for ``tf.data`` pipelines with stateful
-    maps, which then run serially.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return False
-    from tensorflow.python.framework import config as tf_config
-
-    return bool(tf_config.is_op_determinism_enabled())
 
 
 def atomic_save_model(model, path):
@@ -259,13 +130,7 @@ class Task:
         self.pretrained = backbones_lib.is_pretrained(self.backbone_name)
         if self.pretrained:
             self._check_pretrained_kwargs(kwargs)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, int) or seed < 0
-        ):
-            raise ValueError(
-                f"`seed` must be a non-negative integer or None. Received: "
-                f"seed={seed!r}."
-            )
+        seed = check_seed("seed", seed, where=type(self).__name__)
         self.seed = seed
         self.strategy = strategy
         resolve_precision(mixed_precision)  # Validates early.
@@ -343,7 +208,7 @@ class Task:
         bidirectional = self.lstm_bidirectional
         if bidirectional is None:
             bidirectional = self.params.get("bidirectional", False)
-        check_task_params(
+        self.params = check_task_params(
             type(self).__name__,
             self.params,
             self.defaults,
@@ -504,8 +369,6 @@ class Task:
         dataset of ready ``(x, y)`` batches (``y`` None, ``rows`` the
         number of training rows), e.g. length-bucketed ones.
         """
-        from nlptoolkit.callbacks import TimeLimit
-
         for name, value in [("epochs", epochs), ("batch_size", batch_size)]:
             if (
                 isinstance(value, bool)
@@ -516,27 +379,19 @@ class Task:
                     f"`{name}` must be a positive integer. Received: "
                     f"{name}={value!r}."
                 )
-        callbacks = check_callbacks(callbacks)
-        if max_seconds is not None:
-            callbacks.append(TimeLimit(max_seconds))
-        self.early_stopping = None
-        if validation is not None and early_stopping_monitor:
-            from nlptoolkit.training.callbacks import EarlyStopping
-
-            self.early_stopping = EarlyStopping(
-                early_stopping_monitor, patience=early_stopping_patience
-            )
-            callbacks.append(self.early_stopping)
-        if tensorboard_dir is not None:
-            from nlptoolkit.training.callbacks import TensorBoard
-
-            callbacks.append(TensorBoard(os.fspath(tensorboard_dir)))
-        if checkpoint_dir is not None:
-            # Last, so it backs up after the other callbacks' epoch ends.
-            from nlptoolkit.tasks.resume import backup_callback
-
-            callbacks.append(backup_callback(self.model, checkpoint_dir))
         from nlptoolkit import training
+        from nlptoolkit.tasks.resume import backup_callback
+
+        callbacks, self.early_stopping = training.policy.fit_callbacks(
+            self.model,
+            callbacks,
+            max_seconds=max_seconds,
+            monitor=early_stopping_monitor if validation is not None else None,
+            patience=early_stopping_patience,
+            tensorboard_dir=tensorboard_dir,
+            checkpoint_dir=checkpoint_dir,
+            backup=backup_callback,
+        )
 
         batched = y is None
         rows = rows if batched else len(y)

@@ -5,6 +5,8 @@ import logging
 import keras
 import numpy as np
 
+from nlptoolkit import validation
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,12 +44,10 @@ class EarlyStopping(keras.callbacks.Callback):
                 "`monitor` must be a metric name or a sequence of names. "
                 f"Received: monitor={monitor!r}."
             )
-        if isinstance(patience, bool) or not isinstance(patience, int):
-            raise ValueError(
-                f"`patience` must be an integer. Received: {patience!r}."
-            )
         self.monitors = monitors
-        self.patience = patience
+        self.patience = validation.check(
+            "patience", patience, validation.NON_NEGATIVE_INT
+        )
 
     def on_train_begin(self, logs=None):
         self.best = {m: None for m in self.monitors}

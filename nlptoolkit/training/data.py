@@ -4,6 +4,9 @@ import logging
 
 import numpy as np
 
+from nlptoolkit.validation import Interval
+from nlptoolkit.validation import check
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_VALIDATION_SPLIT = 0.1
@@ -31,11 +34,7 @@ def carve_validation(
     """
     from sklearn.model_selection import train_test_split
 
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(
-            "`validation_split` must be in (0, 1). Received: "
-            f"validation_split={fraction!r}."
-        )
+    check("validation_split", fraction, Interval(float, 0, 1, closed="neither"))
     if rows < 2:
         raise ValueError(
             f"Cannot carve validation data out of {rows} row(s). Pass "

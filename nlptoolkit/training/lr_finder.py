@@ -44,10 +44,13 @@ import math
 import keras
 import numpy as np
 
+from nlptoolkit import validation
+
 logger = logging.getLogger(__name__)
 
 SUGGESTIONS = ("minimum", "steepest")
 MINIMUM_DIVISOR = 20.0
+FRACTION_OF_EPOCH = validation.Interval(float, 0, 1, closed="right")
 
 
 @dataclasses.dataclass
@@ -253,33 +256,27 @@ def lr_range_test(
     import pandas as pd
     import tensorflow as tf
 
-    if method not in SUGGESTIONS:
-        raise ValueError(
-            f"Unknown suggestion method {method!r}. Expected one of "
-            f"{SUGGESTIONS}."
-        )
-    if not 0 < min_learning_rate < max_learning_rate:
+    validation.check("method", method, validation.Options(SUGGESTIONS))
+    validation.check("batch_size", batch_size, validation.POSITIVE_INT)
+    validation.check(
+        "min_learning_rate", min_learning_rate, validation.POSITIVE_FLOAT
+    )
+    validation.check(
+        "max_learning_rate", max_learning_rate, validation.POSITIVE_FLOAT
+    )
+    if not min_learning_rate < max_learning_rate:
         raise ValueError(
             "Expected 0 < min_learning_rate < max_learning_rate. Received: "
             f"min_learning_rate={min_learning_rate!r}, "
             f"max_learning_rate={max_learning_rate!r}."
         )
     if num_steps is None:
-        if not 0 < fraction <= 1:
-            raise ValueError(
-                "`fraction` must be in (0, 1]. Received: "
-                f"fraction={fraction!r}."
-            )
+        validation.check("fraction", fraction, FRACTION_OF_EPOCH)
         per_epoch = math.ceil(len(y) / batch_size)
         num_steps = int(np.clip(round(fraction * per_epoch), 20, 300))
-    if (
-        isinstance(num_steps, bool)
-        or not isinstance(num_steps, int)
-        or num_steps < 2
-    ):
-        raise ValueError(
-            f"`num_steps` must be an integer >= 2. Received: {num_steps!r}."
-        )
+    num_steps = validation.check(
+        "num_steps", num_steps, validation.Interval(int, 2, None)
+    )
     variables = list(model.variables)
     snapshot = [keras.ops.convert_to_numpy(v).copy() for v in variables]
     trainable = model.trainable_variables

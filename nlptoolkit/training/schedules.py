@@ -25,6 +25,12 @@ import math
 import keras
 from keras import ops
 
+from nlptoolkit import validation
+from nlptoolkit.validation import FRACTION
+from nlptoolkit.validation import NON_NEGATIVE_INT
+from nlptoolkit.validation import POSITIVE_FLOAT
+from nlptoolkit.validation import POSITIVE_INT
+
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
 
@@ -33,13 +39,7 @@ DEFAULT_CLIPNORM = 1.0
 DEFAULT_WEIGHT_DECAY = 0.01
 
 
-def _check_positive(name, value, integer=False):
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-        kind = "a positive integer" if integer else "a positive number"
-        raise ValueError(
-            f"`{name}` must be {kind}. Received: {name}={value!r}."
-        )
+UNIT_INTERVAL = validation.Interval(float, 0, 1)
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -81,22 +81,22 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         start_step=0,
         name=None,
     ):
-        _check_positive("peak_learning_rate", peak_learning_rate)
-        _check_positive("total_steps", total_steps, integer=True)
-        if not 0.0 <= warmup_fraction < 1.0:
-            raise ValueError(
-                "`warmup_fraction` must be in [0, 1). Received: "
-                f"warmup_fraction={warmup_fraction!r}."
-            )
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(
-                f"`alpha` must be in [0, 1]. Received: alpha={alpha!r}."
-            )
-        if isinstance(start_step, bool) or not isinstance(start_step, int):
-            raise ValueError(
-                "`start_step` must be a non-negative integer. Received: "
-                f"start_step={start_step!r}."
-            )
+        validation.validate(
+            {
+                "peak_learning_rate": POSITIVE_FLOAT,
+                "total_steps": POSITIVE_INT,
+                "warmup_fraction": FRACTION,
+                "alpha": UNIT_INTERVAL,
+                "start_step": NON_NEGATIVE_INT,
+            },
+            {
+                "peak_learning_rate": peak_learning_rate,
+                "total_steps": total_steps,
+                "warmup_fraction": warmup_fraction,
+                "alpha": alpha,
+                "start_step": start_step,
+            },
+        )
         self.peak_learning_rate = float(peak_learning_rate)
         self.warmup_fraction = float(warmup_fraction)
         self.alpha = float(alpha)
@@ -234,25 +234,36 @@ def make_optimizer(
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return optimizer
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(
-            f"Unknown optimizer {optimizer!r}. Expected one of {OPTIMIZERS} "
-            "or a `keras.optimizers.Optimizer` instance."
-        )
-    _check_positive("learning_rate", learning_rate)
+    validation.check(
+        "optimizer",
+        optimizer,
+        validation.Options(
+            OPTIMIZERS,
+            description=f"one of {list(OPTIMIZERS)} or a "
+            "keras.optimizers.Optimizer instance",
+        ),
+    )
+    learning_rate = validation.check(
+        "learning_rate", learning_rate, POSITIVE_FLOAT
+    )
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         rate = schedule
-    elif schedule == "cosine":
+    else:
+        validation.check(
+            "schedule",
+            schedule,
+            validation.Options(
+                SCHEDULES,
+                description=f"one of {list(SCHEDULES)} or a keras "
+                "LearningRateSchedule instance",
+            ),
+        )
+    if schedule == "cosine":
         rate = WarmupCosineDecay(
             learning_rate, total_steps=steps, warmup_fraction=warmup_fraction
         )
     elif schedule == "constant":
         rate = float(learning_rate)
-    else:
-        raise ValueError(
-            f"Unknown schedule {schedule!r}. Expected one of {SCHEDULES} or "
-            "a `keras.optimizers.schedules.LearningRateSchedule` instance."
-        )
     if optimizer == "adamw":
         return keras.optimizers.AdamW(
             rate, weight_decay=weight_decay, clipnorm=clipnorm

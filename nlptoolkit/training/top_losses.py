@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from nlptoolkit import validation
+
 
 def classification_top_losses(
     texts, true_ids, probabilities, label_names, k=10
@@ -30,8 +32,6 @@ def classification_top_losses(
     >>> frame[["text", "true", "predicted"]].values.tolist()
     [['bad', 'pos', 'neg']]
     """
-    import pandas as pd
-
     probabilities = np.asarray(probabilities, dtype="float64")
     true_ids = np.asarray(true_ids, dtype="int64")
     if probabilities.ndim != 2 or len(probabilities) != len(texts):
@@ -43,17 +43,14 @@ def classification_top_losses(
     rows = np.arange(len(texts))
     loss = -np.log(np.clip(probabilities[rows, true_ids], 1e-12, 1.0))
     predicted = probabilities.argmax(axis=-1)
-    frame = pd.DataFrame(
-        {
-            "text": list(texts),
-            "true": [label_names[i] for i in true_ids],
-            "predicted": [label_names[i] for i in predicted],
-            "loss": loss,
-            "probability": probabilities[rows, predicted],
-        }
-    )
-    frame = frame.sort_values("loss", ascending=False, kind="stable")
-    return frame.head(k)
+    columns = {
+        "text": list(texts),
+        "true": [label_names[i] for i in true_ids],
+        "predicted": [label_names[i] for i in predicted],
+        "loss": loss,
+        "probability": probabilities[rows, predicted],
+    }
+    return _worst(columns, "loss", k)
 
 
 def rouge_l_per_example(predictions, references):
@@ -97,26 +94,109 @@ def summarization_top_losses(documents, references, predictions, k=10):
     >>> frame["rougeL"].tolist()
     [0.0, 100.0]
     """
+    k = _check_k(k, len(documents))
+    columns = {
+        "document": list(documents),
+        "reference": [
+            r if isinstance(r, str) else " | ".join(r) for r in references
+        ],
+        "prediction": list(predictions),
+        "rougeL": rouge_l_per_example(predictions, references),
+    }
+    return _worst(columns, "rougeL", k, ascending=True)
+
+
+def sequence_losses(model, x, y, ignore_class, batch_size=64):
+    """Each row's mean cross-entropy (nats per target token) under
+    ``model`` (which outputs logits ``(rows, length, vocabulary)``), and
+    its number of targets; ``ignore_class`` targets are not counted.
+    ``x`` may be a dict of arrays. Runs batch by batch, so the logits of
+    only one batch are held at a time.
+
+    Returns:
+        ``(losses, tokens)``: float64 and int64 arrays, one entry per row
+        (a row without targets has loss 0).
+
+    Example:
+    >>> import keras, numpy as np
+    >>> from nlptoolkit.training.top_losses import sequence_losses
+    >>> model = keras.Sequential([keras.Input((3,), dtype="int32"),
+    ...     keras.layers.Embedding(5, 5)])
+    >>> y = np.array([[1, 2, 0], [0, 0, 0]])
+    >>> losses, tokens = sequence_losses(model, y, y, ignore_class=0)
+    >>> tokens.tolist(), bool(losses[0] > 0), float(losses[1])
+    ([2, 0], True, 0.0)
+    """
+    import keras
+
+    from nlptoolkit.training.lr_finder import _take
+
+    batch_size = validation.check(
+        "batch_size", batch_size, validation.POSITIVE_INT
+    )
+    y = np.asarray(y)
+    totals, counts = [], []
+    for start in range(0, len(y), batch_size):
+        rows = np.arange(start, min(start + batch_size, len(y)))
+        logits = model(_take(x, rows), training=False)
+        targets = y[rows]
+        keep = targets != ignore_class
+        safe = np.where(keep, targets, 0)
+        loss = keras.ops.sparse_categorical_crossentropy(
+            safe, keras.ops.cast(logits, "float32"), from_logits=True
+        )
+        loss = np.asarray(keras.ops.convert_to_numpy(loss), "float64")
+        totals.append((loss * keep).sum(axis=1))
+        counts.append(keep.sum(axis=1))
+    totals = np.concatenate(totals)
+    counts = np.concatenate(counts).astype("int64")
+    return totals / np.maximum(counts, 1), counts
+
+
+def language_model_top_losses(text_index, windows, losses, tokens, k=10):
+    """The ``k`` windows of a language model with the highest mean loss,
+    worst first.
+
+    Args:
+        text_index: the position of each window's text.
+        windows: each window's target tokens, as text.
+        losses: each window's mean cross-entropy (nats per token).
+        tokens: each window's number of targets.
+        k: how many rows to return (all when ``k`` is None).
+
+    Returns:
+        A pandas DataFrame with columns ``text``, ``window``, ``loss``
+        and ``tokens``, sorted by ``loss`` descending, indexed by the
+        windows' positions.
+
+    Example:
+    >>> from nlptoolkit.training.top_losses import language_model_top_losses
+    >>> frame = language_model_top_losses(
+    ...     [0, 0, 1], ["to be", "or not", "that"], [1.0, 3.0, 2.0],
+    ...     [5, 6, 4], k=2)
+    >>> frame[["text", "window"]].values.tolist()
+    [[0, 'or not'], [1, 'that']]
+    """
+    k = _check_k(k, len(windows))
+    columns = {
+        "text": list(text_index),
+        "window": list(windows),
+        "loss": np.asarray(losses, dtype="float64"),
+        "tokens": np.asarray(tokens, dtype="int64"),
+    }
+    return _worst(columns, "loss", k)
+
+
+def _worst(columns, by, k, ascending=False):
+    """A DataFrame of ``columns`` sorted by ``by`` (stable), first ``k``."""
     import pandas as pd
 
-    k = _check_k(k, len(documents))
-    frame = pd.DataFrame(
-        {
-            "document": list(documents),
-            "reference": [
-                r if isinstance(r, str) else " | ".join(r) for r in references
-            ],
-            "prediction": list(predictions),
-            "rougeL": rouge_l_per_example(predictions, references),
-        }
-    )
-    frame = frame.sort_values("rougeL", ascending=True, kind="stable")
+    frame = pd.DataFrame(columns)
+    frame = frame.sort_values(by, ascending=ascending, kind="stable")
     return frame.head(k)
 
 
 def _check_k(k, rows):
-    if k is None:
-        return rows
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a positive integer. Received: k={k!r}.")
-    return k
+    """``k`` checked (a positive integer, or None: all ``rows``)."""
+    k = validation.check("k", k, validation.POSITIVE_INT, None)
+    return rows if k is None else k

@@ -17,6 +17,7 @@ from nlptoolkit.preprocessing import as_texts_and_labels
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
+from nlptoolkit.training import policy
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,11 @@ class TextClassifier(Task):
     }
     # ``fit``'s epochs when none are given: a pretrained model needs few.
     default_epochs = {"pretrained": 3}
+    # ``fit``'s defaults (nlptoolkit.training.policy): AdamW, warm-up +
+    # cosine, early stopping on validation accuracy then loss.
+    training_policies = {
+        "default": policy.TrainingPolicy(monitor=("val_accuracy", "val_loss"))
+    }
 
     def __init__(self, backbone="lstm", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -179,13 +185,8 @@ class TextClassifier(Task):
 
     # ------------------------------------------------------------ build
     def _check_params(self):
-        super()._check_params()
+        super()._check_params()  # freeze_backbone: True or False.
         freeze = self.params.get("freeze_backbone", False)
-        if not isinstance(freeze, bool):
-            raise ValueError(
-                f"{type(self).__name__}: `freeze_backbone` must be True or "
-                f"False. Received: freeze_backbone={freeze!r}."
-            )
         if freeze and not self.pretrained:
             raise ValueError(
                 f"{type(self).__name__}: `freeze_backbone=True` keeps "
@@ -305,29 +306,25 @@ class TextClassifier(Task):
         self.labels = list(model.task_config["labels"])
         self.label_names = list(model.task_config["label_names"])
 
-    def _optimizer_settings(self, optimizer, learning_rate, schedule, steps):
-        if learning_rate is None:
-            learning_rate = self._learning_rate()
-        return {
-            "optimizer": optimizer,
-            "learning_rate": float(learning_rate),
-            "schedule": schedule,
-            "steps": steps,
-        }
-
-    def _compile(self, model, settings=None):
-        """Compile ``model`` with the optimizer ``settings`` describe
-        (default: AdamW, warm-up + cosine) and record them in its
-        ``task_config["training"]`` (saved with the model)."""
-        settings = settings or self._optimizer_settings(
-            "adamw", None, "cosine", 1
+    def _fit_plan(self, **options):
+        """``fit``'s training options over the task's policy."""
+        return policy.plan(
+            self.training_policies,
+            self.backbone_kind,
+            self._learning_rate(),
+            **options,
         )
-        model.compile(
-            optimizer=training.make_optimizer(**settings),
+
+    def _compile(self, model, fit_plan=None, steps=1):
+        """Compile ``model`` as ``fit_plan`` says (default: the task's
+        policy: AdamW, warm-up + cosine) and record it in its
+        ``task_config["training"]`` (saved with the model)."""
+        (fit_plan or self._fit_plan()).compile(
+            model,
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            steps=steps,
         )
-        model.task_config["training"] = _recordable(settings)
 
     # ------------------------------------------------------------ verbs
     def fit(
@@ -339,11 +336,11 @@ class TextClassifier(Task):
         batch_size=32,
         callbacks=None,
         verbose="auto",
-        early_stopping=True,
+        early_stopping=None,
         max_seconds=None,
-        optimizer="adamw",
+        optimizer=None,
         learning_rate=None,
-        schedule="cosine",
+        schedule=None,
         validation_split=training.DEFAULT_VALIDATION_SPLIT,
         class_weight=None,
         tensorboard_dir=None,
@@ -381,13 +378,15 @@ class TextClassifier(Task):
                 stopping, and logged.
             early_stopping: True (patience 1), an int (the patience: epochs
                 without progress before stopping), or False: train all
-                ``epochs`` on all rows.
+                ``epochs`` on all rows. None: True.
             optimizer: ``"adamw"``, ``"adam"``, ``"sgd"`` or a Keras
-                optimizer instance.
+                optimizer instance. None: ``"adamw"``.
             learning_rate: the peak (``"cosine"``) or constant learning
                 rate; None uses the constructor's ``learning_rate``.
                 ``find_learning_rate`` suggests one.
-            schedule: ``"cosine"`` or ``"constant"``.
+            schedule: ``"cosine"`` or ``"constant"`` (None: cosine; see
+                ``nlptoolkit.training.policy`` for its length under
+                ``max_seconds``).
             validation_split: the share held out when
                 ``validation_data`` is None (None or 0: none).
             class_weight: ``"balanced"`` (weights ``rows / (classes *
@@ -410,7 +409,12 @@ class TextClassifier(Task):
             epochs = self.default_epochs.get(self.backbone_kind, 5)
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
-        patience = _patience(early_stopping)
+        fit_plan = self._fit_plan(
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            early_stopping=early_stopping,
+        )
         set_seed(self.seed)
         if self.model is None:
             self._learn_labels(labels)
@@ -430,7 +434,7 @@ class TextClassifier(Task):
                 *validation_data, name="validation texts"
             )
             validation = (val_texts, val_labels)
-        elif early_stopping and validation_split:
+        elif fit_plan.early_stopping and validation_split:
             train_at, val_at = training.carve_validation(
                 len(texts),
                 validation_split,
@@ -452,18 +456,16 @@ class TextClassifier(Task):
                 carved + len(texts),
                 self.seed or 0,
             )
-        settings = self._optimizer_settings(
-            optimizer,
-            learning_rate,
-            schedule,
-            training.total_steps(len(texts), batch_size, epochs),
-        )
         if self.model is None:
             with self._scope():
                 self.model = self._build_model(texts)
-        if _recordable(settings) != self.model.task_config.get("training"):
+        if fit_plan.needs_compile(self.model, self._fit_plan()):
             with self._scope():
-                self._compile(self.model, settings)
+                self._compile(
+                    self.model,
+                    fit_plan,
+                    training.total_steps(len(texts), batch_size, epochs),
+                )
         x = self.encode(texts)
         y = self._label_ids(labels)
         if validation is not None:
@@ -472,7 +474,7 @@ class TextClassifier(Task):
                 self._label_ids(validation[1], "validation labels"),
             )
         weights = self._class_weight(class_weight, y)
-        monitor = ("val_accuracy", "val_loss") if early_stopping else None
+        monitor = fit_plan.monitor if fit_plan.early_stopping else None
         rows = len(y)
         validation_rows = 0 if validation is None else len(validation[1])
         if self.pretrained:  # Length-bucketed batches, padded per batch.
@@ -500,21 +502,19 @@ class TextClassifier(Task):
                 class_weight=weights,
                 tensorboard_dir=tensorboard_dir,
                 checkpoint_dir=checkpoint_dir,
-                early_stopping_patience=patience,
+                early_stopping_patience=fit_plan.patience,
                 rows=rows,
             )
         self.training_config = {
-            **training.describe(self.model.optimizer),
-            "epochs": epochs,
-            "epochs_run": len(history.epoch),
-            "batch_size": batch_size,
-            "early_stopping": bool(early_stopping and validation is not None),
-            "early_stopping_monitor": "/".join(monitor or ()) or None,
-            "early_stopping_patience": patience if monitor else None,
-            "best_epoch": None
-            if self.early_stopping is None
-            else self.early_stopping.best_epoch,
-            "train_rows": rows,
+            **policy.describe_run(
+                self.model,
+                fit_plan,
+                history,
+                self.early_stopping,
+                epochs,
+                batch_size,
+                rows,
+            ),
             "length_bucketing": self.pretrained,
             "validation_rows": validation_rows,
             "validation_carved_rows": carved,
@@ -567,7 +567,7 @@ class TextClassifier(Task):
         texts,
         labels=None,
         batch_size=32,
-        optimizer="adamw",
+        optimizer=None,
         min_learning_rate=1e-6,
         max_learning_rate=1.0,
         fraction=0.5,
@@ -578,11 +578,12 @@ class TextClassifier(Task):
 
         Trains on ``texts`` for a fraction of an epoch with the learning
         rate growing exponentially from ``min_learning_rate`` to
-        ``max_learning_rate`` (constant per step, on a fresh ``optimizer``
-        of the kind ``fit`` will use), then restores every model variable:
-        the model and its compiled optimizer are exactly as before. Builds
-        the model first when ``fit`` has not (from ``texts``: pass the
-        rows you will train on). Runs on one replica (no ``strategy``).
+        ``max_learning_rate`` (constant per step, on a fresh ``optimizer``;
+        None: of the kind ``fit`` uses by default), then restores every
+        model variable: the model and its compiled optimizer are exactly
+        as before. Builds the model first when ``fit`` has not (from
+        ``texts``: pass the rows you will train on). Runs on one replica
+        (no ``strategy``).
 
         The result has ``frame`` (a DataFrame of ``lr``, ``loss`` and
         ``smoothed_loss``, a centred moving average over 10% of the
@@ -611,15 +612,12 @@ class TextClassifier(Task):
                 self.model = self._build_model(texts)
         x = self.encode(texts)
         y = self._label_ids(labels)
-        with self._scope():
-            finder_optimizer = training.make_optimizer(
-                optimizer, min_learning_rate, "constant"
-            )
-        return training.lr_range_test(
+        return policy.find_learning_rate(
             self.model,
             x,
             y,
-            finder_optimizer,
+            self._fit_plan(optimizer=optimizer).optimizer,
+            scope=self._scope(),
             batch_size=batch_size,
             min_learning_rate=min_learning_rate,
             max_learning_rate=max_learning_rate,
@@ -718,28 +716,3 @@ class TextClassifier(Task):
         return training.classification_top_losses(
             texts, y_true, probabilities, self.label_names, k=k
         )
-
-
-def _patience(early_stopping):
-    """``fit``'s ``early_stopping`` as a patience (1 for True)."""
-    if isinstance(early_stopping, bool) or early_stopping is None:
-        return 1
-    if not isinstance(early_stopping, int) or early_stopping < 1:
-        raise ValueError(
-            "`early_stopping` must be True, False or a patience (a "
-            f"positive integer). Received: early_stopping={early_stopping!r}."
-        )
-    return early_stopping
-
-
-def _recordable(settings):
-    """Optimizer settings as saved in ``task_config`` (JSON-able)."""
-    record = dict(settings)
-    record.pop("steps", None)
-    optimizer = record["optimizer"]
-    if not isinstance(optimizer, str):
-        record["optimizer"] = f"{type(optimizer).__name__}@{id(optimizer)}"
-    schedule = record["schedule"]
-    if not isinstance(schedule, str):
-        record["schedule"] = f"{type(schedule).__name__}@{id(schedule)}"
-    return record

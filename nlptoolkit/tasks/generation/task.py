@@ -29,6 +29,10 @@ from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import restoring_now
 from nlptoolkit.tasks.task import set_seed
+from nlptoolkit.training import DEFAULT_VALIDATION_SPLIT
+from nlptoolkit.training import carve_validation
+from nlptoolkit.training import policy
+from nlptoolkit.training import total_steps
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,39 @@ def _as_corpus(texts):
             )
         return [texts]
     return as_texts(texts)
+
+
+def _hold_out(texts, fraction, seed):
+    """``(train_texts, validation_texts)`` for early stopping: a share
+    ``fraction`` of the texts at random (seeded), or of one corpus string
+    its last lines (its tail, where it has no line breaks)."""
+    if len(texts) >= 2:
+        train_at, val_at = carve_validation(
+            len(texts), fraction, seed=seed or 0
+        )
+        held = [texts[i] for i in val_at]
+        kept = [texts[i] for i in train_at]
+    else:
+        text = texts[0]
+        if len(text) < 2:
+            raise ValueError(
+                "Cannot hold validation text out of a corpus of "
+                f"{len(text)} character(s). Pass `validation_data`, or "
+                "`early_stopping=False`."
+            )
+        cut = int(round((1.0 - fraction) * len(text)))
+        cut = min(max(cut, 1), len(text) - 1)
+        # At a line break, unless that would hold out twice the share.
+        line = text.rfind("\n", 0, cut)
+        if line > 0 and cut - line <= fraction * len(text):
+            cut = line + 1
+        kept, held = [text[:cut]], [text[cut:]]
+    logger.info(
+        "No validation_data: held out %d of %d characters for early stopping.",
+        sum(map(len, held)),
+        sum(map(len, held)) + sum(map(len, kept)),
+    )
+    return kept, held
 
 
 class TextGenerator(Task):
@@ -137,6 +174,17 @@ class TextGenerator(Task):
     # Tokens new lines get when the CLI's samples come from a pretrained
     # model (its context may be 1,024 tokens or more).
     pretrained_sample_length = 100
+    # ``fit``'s defaults (nlptoolkit.training.policy). From scratch: Adam
+    # at a constant rate, clipnorm 1.0, no early stopping: the settings
+    # the recorded runs of BENCHMARKS.md were trained with. Fine-tuning:
+    # AdamW with warm-up + cosine, as for pretrained classifiers.
+    training_policies = {
+        "default": policy.TrainingPolicy(
+            optimizer="adam", schedule="constant", early_stopping=False
+        ),
+        "pretrained": policy.TrainingPolicy(early_stopping=False),
+    }
+    training_config = None
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -145,11 +193,7 @@ class TextGenerator(Task):
 
             if not restoring_now():
                 check_architecture(self.preset_info, "causal")
-        elif self.params["tokenizer"] not in ("char", "word", "wordpiece"):
-            raise ValueError(
-                "`tokenizer` must be 'char', 'word' or 'wordpiece'. "
-                f"Received: tokenizer={self.params['tokenizer']!r}."
-            )
+        # ``param_choices`` checked the tokenizer (Task._check_params).
         self._decoder = None
 
     @property
@@ -229,7 +273,6 @@ class TextGenerator(Task):
     def _build_pretrained(self):
         """Backbone, head and tokenizer from the preset, compiled with
         AdamW (warm-up + cosine, re-armed by every ``fit``)."""
-        from nlptoolkit import training
         from nlptoolkit.backbones import PretrainedCausalLM
         from nlptoolkit.backbones.preset import load_hub_preprocessor
         from nlptoolkit.heads import PresetLanguageModelHead
@@ -260,18 +303,7 @@ class TextGenerator(Task):
         model = TaskModel(
             backbone, PresetLanguageModelHead(), tokenizer, task_config=config
         )
-        settings = {
-            "optimizer": "adamw",
-            "learning_rate": float(self.params["learning_rate"]),
-            "schedule": "cosine",
-        }
-        model.compile(
-            optimizer=training.make_optimizer(**settings),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=self.ignore_id
-            ),
-        )
-        model.task_config["training"] = settings
+        self._compile(model)
         return model
 
     def _build_model(self, texts):
@@ -304,13 +336,29 @@ class TextGenerator(Task):
         config = self._task_config()
         config["sequence_length"] = p["sequence_length"]
         model = TaskModel(backbone, head, tokenizer, task_config=config)
-        model.compile(
-            optimizer=keras.optimizers.Adam(p["learning_rate"], clipnorm=1.0),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=PAD_ID
-            ),
-        )
+        self._compile(model)
         return model
+
+    def _fit_plan(self, **options):
+        """``fit``'s training options over the task's policy."""
+        return policy.plan(
+            self.training_policies,
+            self.backbone_kind,
+            self.params["learning_rate"],
+            **options,
+        )
+
+    def _compile(self, model, fit_plan=None, steps=1):
+        """Compile ``model`` as ``fit_plan`` says (default: the task's
+        policy) with the next-token loss (``ignore_id`` targets ignored),
+        recorded in ``task_config["training"]``."""
+        (fit_plan or self._fit_plan()).compile(
+            model,
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=self.ignore_id
+            ),
+            steps=steps,
+        )
 
     def _restore(self, model):
         super()._restore(model)
@@ -401,6 +449,11 @@ class TextGenerator(Task):
         max_seconds=None,
         tensorboard_dir=None,
         checkpoint_dir=None,
+        optimizer=None,
+        learning_rate=None,
+        schedule=None,
+        early_stopping=None,
+        validation_split=DEFAULT_VALIDATION_SPLIT,
     ):
         """Train on a corpus string or a batch of texts.
 
@@ -409,7 +462,26 @@ class TextGenerator(Task):
         ``tensorboard_dir`` writes TensorBoard logs there;
         ``checkpoint_dir`` backs up every epoch and, after a crash, lets
         the same call resume from the last backed-up epoch.
-        Returns the Keras ``History``.
+        Returns the Keras ``History``; ``training_config`` describes the
+        run.
+
+        The training options are those of every task
+        (``nlptoolkit.training.policy``); None is this task's default:
+
+        Args:
+            optimizer: ``"adam"`` from scratch, ``"adamw"`` for a
+                pretrained backbone (also ``"sgd"`` or a Keras optimizer
+                instance).
+            learning_rate: the constructor's ``learning_rate``.
+            schedule: ``"constant"`` from scratch, ``"cosine"`` (warm-up
+                + cosine decay over the run's steps, fitted to
+                ``max_seconds`` when given) for a pretrained backbone.
+            early_stopping: False; True (patience 1) or a patience stops
+                once ``val_loss`` has not improved for that many epochs
+                and restores the best epoch's weights.
+            validation_split: with early stopping and no
+                ``validation_data``, the share of the texts held out (at
+                random, seeded; one corpus string: its last lines).
         """
         texts = _as_corpus(texts)
         if not any(texts):
@@ -420,19 +492,37 @@ class TextGenerator(Task):
             )
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
+        fit_plan = self._fit_plan(
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            early_stopping=early_stopping,
+        )
         set_seed(self.seed)
+        held_out = None
+        if (
+            validation_data is None
+            and fit_plan.early_stopping
+            and validation_split
+        ):
+            texts, held_out = _hold_out(texts, validation_split, self.seed)
         if self.model is None:
             with self._scope():
                 self.model = self._build_model(texts)
         x, y = self.windows(texts)
+        if fit_plan.needs_compile(self.model, self._fit_plan()):
+            with self._scope():
+                self._compile(
+                    self.model,
+                    fit_plan,
+                    total_steps(len(y), batch_size, epochs),
+                )
         validation = None
-        if validation_data is not None:
-            val_x, val_y = self.windows(
-                _as_corpus(validation_data), self.params["sequence_length"]
-            )
-            validation = (val_x, val_y)
+        if validation_data is not None or held_out is not None:
+            val_texts = held_out or _as_corpus(validation_data)
+            validation = self.windows(val_texts, self.params["sequence_length"])
         self._decoder = None
-        return self._train(
+        history = self._train(
             x,
             y,
             validation,
@@ -441,9 +531,137 @@ class TextGenerator(Task):
             callbacks=callbacks,
             verbose=verbose,
             max_seconds=max_seconds,
+            early_stopping_monitor=fit_plan.monitor
+            if fit_plan.early_stopping
+            else None,
+            early_stopping_patience=fit_plan.patience,
             tensorboard_dir=tensorboard_dir,
             checkpoint_dir=checkpoint_dir,
         )
+        self.training_config = {
+            **policy.describe_run(
+                self.model,
+                fit_plan,
+                history,
+                self.early_stopping,
+                epochs,
+                batch_size,
+                len(y),
+            ),
+            "validation_rows": 0 if validation is None else len(validation[1]),
+            "validation_held_out_texts": len(held_out or ()),
+        }
+        return history
+
+    def find_learning_rate(
+        self,
+        texts,
+        batch_size=32,
+        optimizer=None,
+        min_learning_rate=1e-6,
+        max_learning_rate=1.0,
+        fraction=0.5,
+        num_steps=None,
+        method="minimum",
+    ):
+        """Learning-rate range test on the training windows of ``texts``
+        (a corpus string or texts); returns an ``LRFinderResult``.
+
+        As ``TextClassifier.find_learning_rate``: a fraction of an epoch
+        with the rate growing exponentially from ``min_learning_rate`` to
+        ``max_learning_rate`` on a fresh ``optimizer`` (None: the kind
+        ``fit`` uses by default), after which every model variable is
+        restored. Builds the model first when ``fit`` has not. Use it as
+        ``fit(..., learning_rate=result.suggestion)``.
+
+        Example:
+        >>> import nlptoolkit
+        >>> gen = nlptoolkit.TextGenerator(
+        ...     "lstm", hidden_dim=8, sequence_length=8, seed=0)
+        >>> result = gen.find_learning_rate("to be or not " * 20,
+        ...                                 num_steps=20)
+        >>> list(result.frame.columns), result.suggestion > 0
+        (['lr', 'loss', 'smoothed_loss'], True)
+        """
+        texts = _as_corpus(texts)
+        set_seed(self.seed)
+        if self.model is None:
+            with self._scope():
+                self.model = self._build_model(texts)
+        x, y = self.windows(texts)
+        return policy.find_learning_rate(
+            self.model,
+            x,
+            y,
+            self._fit_plan(optimizer=optimizer).optimizer,
+            scope=self._scope(),
+            batch_size=batch_size,
+            min_learning_rate=min_learning_rate,
+            max_learning_rate=max_learning_rate,
+            fraction=fraction,
+            num_steps=num_steps,
+            method=method,
+            seed=self.seed or 0,
+        )
+
+    def top_losses(self, texts, k=10, batch_size=64):
+        """The ``k`` windows with the highest loss, worst first.
+
+        Each text (a corpus string is one text) is framed by its start
+        and end ids and cut into windows of ``sequence_length`` targets
+        (the last one shorter); a window never spans two texts. Returns a
+        pandas DataFrame with columns ``text`` (the position of the text
+        in ``texts``), ``window`` (the window's target tokens as text),
+        ``loss`` (mean cross-entropy, nats per token) and ``tokens``,
+        sorted by ``loss`` descending; ``k=None`` returns every window.
+
+        Example:
+        >>> import nlptoolkit
+        >>> gen = nlptoolkit.TextGenerator(
+        ...     "lstm", hidden_dim=8, sequence_length=8, seed=0)
+        >>> texts = ["to be or not to be", "that is the question"]
+        >>> _ = gen.fit(texts * 4, epochs=1, verbose=0)
+        >>> frame = gen.top_losses(texts, k=2)
+        >>> list(frame.columns), len(frame)
+        (['text', 'window', 'loss', 'tokens'], 2)
+        """
+        from nlptoolkit.training.top_losses import language_model_top_losses
+        from nlptoolkit.training.top_losses import sequence_losses
+
+        texts = _as_corpus(texts)
+        check_positive_int("batch_size", batch_size)
+        model = self._require_model()
+        x, y, text_index = self._text_windows(texts)
+        losses, tokens = sequence_losses(
+            model, x, y, self.ignore_id, batch_size=batch_size
+        )
+        windows = [
+            self.tokenizer.detokenize([row[row != self.ignore_id].tolist()])[0]
+            for row in y
+        ]
+        return language_model_top_losses(
+            text_index, windows, losses, tokens, k=k
+        )
+
+    def _text_windows(self, texts):
+        """``(inputs, targets, text_index)``: each text's own framed ids
+        cut into windows of ``sequence_length`` targets (the last padded:
+        inputs with the pad id, targets with ``ignore_id``)."""
+        length = self.params["sequence_length"]
+        bos, eos, pad = self.special_ids
+        inputs, targets, index = [], [], []
+        for position, row in enumerate(self._token_rows(texts)):
+            stream = [bos, *row, eos]
+            for start in range(0, len(stream) - 1, length):
+                piece = stream[start : start + length + 1]
+                window_x = np.full(length, pad, "int32")
+                window_y = np.full(length, self.ignore_id, "int32")
+                window_x[: len(piece) - 1] = piece[:-1]
+                window_y[: len(piece) - 1] = piece[1:]
+                inputs.append(window_x)
+                targets.append(window_y)
+                index.append(position)
+        return np.stack(inputs), np.stack(targets), index
 
     def evaluate(self, texts, batch_size=64):
         """``loss`` (nats/token), ``perplexity`` and, for the char

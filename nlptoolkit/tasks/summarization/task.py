@@ -37,11 +37,15 @@ from nlptoolkit.preprocessing.seq2seq_preset_tokenizer import cut_after_end
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import set_seed
+from nlptoolkit.training import policy
 
 logger = logging.getLogger(__name__)
 
 ENCODER_INPUT = "encoder_token_ids"
 DECODER_INPUT = "decoder_token_ids"
+# The fewest positions of an encoder or decoder input (a start or end
+# token besides the text).
+MIN_LENGTH = 2
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -300,6 +304,17 @@ class Summarizer(Task):
         "learning_rate",
     )
     backbone_defaults = {"pretrained": {"learning_rate": 5e-5}}
+    # ``fit``'s defaults (nlptoolkit.training.policy). From scratch: Adam
+    # at a constant rate, clipnorm 1.0, no early stopping: the settings
+    # the recorded runs of BENCHMARKS.md were trained with. Fine-tuning:
+    # AdamW with warm-up + cosine, as for pretrained classifiers.
+    training_policies = {
+        "default": policy.TrainingPolicy(
+            optimizer="adam", schedule="constant", early_stopping=False
+        ),
+        "pretrained": policy.TrainingPolicy(early_stopping=False),
+    }
+    training_config = None
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -315,20 +330,11 @@ class Summarizer(Task):
             from nlptoolkit.backbones.preset import check_architecture
 
             check_architecture(self._preset_info, "seq2seq")
-        if not self.pretrained and p["tokenizer"] not in ("word", "wordpiece"):
-            raise ValueError(
-                "`tokenizer` must be 'word' or 'wordpiece'. Received: "
-                f"tokenizer={p['tokenizer']!r}."
-            )
+        # ``param_choices`` checked the tokenizer (Task._check_params).
         for name in ("sequence_length", "summary_length"):
-            value = p[name]
-            if isinstance(value, bool) or not isinstance(value, int):
-                value = -1
-            if value < 2:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 2. Received: "
-                    f"{name}={p[name]!r}."
-                )
+            check_positive_int(
+                name, p[name], MIN_LENGTH, where=type(self).__name__
+            )
         self._decoder = None
 
     # ------------------------------------------------------------ build
@@ -394,14 +400,7 @@ class Summarizer(Task):
         model = PretrainedSeq2SeqTaskModel(
             hub, tokenizer, tokenizer.pad_token_id, task_config=config
         )
-        model.compile(
-            optimizer=training.make_optimizer(
-                "adamw", self.params["learning_rate"], "cosine", steps=1
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=tokenizer.pad_token_id
-            ),
-        )
+        self._compile(model)
         return model
 
     def _build_model(self, texts):
@@ -452,13 +451,44 @@ class Summarizer(Task):
         config["sequence_length"] = p["sequence_length"]
         config["summary_length"] = p["summary_length"]
         model = Seq2SeqTaskModel(encoder, head, tokenizer, task_config=config)
-        model.compile(
-            optimizer=keras.optimizers.Adam(p["learning_rate"], clipnorm=1.0),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=PAD_ID
-            ),
-        )
+        self._compile(model)
         return model
+
+    def _fit_plan(self, **options):
+        """``fit``'s training options over the task's policy."""
+        return policy.plan(
+            self.training_policies,
+            self.backbone_kind,
+            self.params["learning_rate"],
+            **options,
+        )
+
+    def _compile(self, model, fit_plan=None, steps=1):
+        """Compile ``model`` as ``fit_plan`` says (default: the task's
+        policy) with the teacher-forced loss (padding ignored: ``[PAD]``,
+        or a pretrained model's pad id), recorded in
+        ``task_config["training"]``."""
+        (fit_plan or self._fit_plan()).compile(
+            model,
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True,
+                ignore_class=getattr(model, "pad_token_id", PAD_ID),
+            ),
+            steps=steps,
+        )
+
+    def _ensure_model(self, documents, summaries):
+        """Build the model on the first call (vocabulary from documents
+        and summaries; an LSTM head's logits bias from the summaries'
+        unigrams); returns the training arrays ``(x, y)``."""
+        built = self.model is None
+        if built:
+            with self._scope():
+                self.model = self._build_model(documents + summaries)
+        x, y = self._arrays(documents, summaries)
+        if built and self.backbone_name == "lstm":
+            _set_logits_prior(self.model.head, y)
+        return x, y
 
     def _restore(self, model):
         super()._restore(model)
@@ -555,6 +585,11 @@ class Summarizer(Task):
         max_seconds=None,
         tensorboard_dir=None,
         checkpoint_dir=None,
+        optimizer=None,
+        learning_rate=None,
+        schedule=None,
+        early_stopping=None,
+        validation_split=training.DEFAULT_VALIDATION_SPLIT,
     ):
         """Train with teacher forcing on ``(documents, summaries)``.
 
@@ -564,20 +599,36 @@ class Summarizer(Task):
         ``checkpoint_dir`` backs up every epoch and, after a crash, lets
         the same call resume from the last backed-up epoch. The first
         call trains the vocabulary on documents and summaries. Returns the
-        Keras ``History``.
+        Keras ``History``; ``training_config`` describes the run.
+
+        The training options are those of every task
+        (``nlptoolkit.training.policy``); None is this task's default:
+
+        Args:
+            optimizer: ``"adam"`` from scratch, ``"adamw"`` for a
+                pretrained backbone (also ``"sgd"`` or a Keras optimizer
+                instance).
+            learning_rate: the constructor's ``learning_rate``.
+            schedule: ``"constant"`` from scratch, ``"cosine"`` (warm-up
+                + cosine decay over the run's steps, fitted to
+                ``max_seconds`` when given) for a pretrained backbone.
+            early_stopping: False; True (patience 1) or a patience stops
+                once ``val_loss`` has not improved for that many epochs
+                and restores the best epoch's weights.
+            validation_split: with early stopping and no
+                ``validation_data``, the share of the pairs held out (at
+                random, seeded).
         """
         documents, summaries = _check_pairs(documents, summaries)
         check_positive_int("epochs", epochs)
         check_positive_int("batch_size", batch_size)
+        fit_plan = self._fit_plan(
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            early_stopping=early_stopping,
+        )
         set_seed(self.seed)
-        built = self.model is None
-        if built:
-            with self._scope():
-                self.model = self._build_model(documents + summaries)
-        x, y = self._arrays(documents, summaries)
-        if built and self.backbone_name == "lstm":
-            _set_logits_prior(self.model.head, y)
-        validation = None
         if validation_data is not None:
             if (
                 not isinstance(validation_data, (tuple, list))
@@ -587,10 +638,43 @@ class Summarizer(Task):
                     "`validation_data` must be a (documents, summaries) "
                     f"pair. Received: {type(validation_data).__name__}."
                 )
-            val_docs, val_sums = _check_pairs(*validation_data)
-            validation = self._arrays(val_docs, val_sums)
+            validation_data = _check_pairs(*validation_data)
+        carved = 0
+        if (
+            validation_data is None
+            and fit_plan.early_stopping
+            and validation_split
+        ):
+            train_at, val_at = training.carve_validation(
+                len(documents), validation_split, seed=self.seed or 0
+            )
+            validation_data = (
+                [documents[i] for i in val_at],
+                [summaries[i] for i in val_at],
+            )
+            documents = [documents[i] for i in train_at]
+            summaries = [summaries[i] for i in train_at]
+            carved = len(val_at)
+            logger.info(
+                "No validation_data: held out %d of %d pairs (seed %d) for "
+                "early stopping.",
+                carved,
+                carved + len(documents),
+                self.seed or 0,
+            )
+        x, y = self._ensure_model(documents, summaries)
+        if fit_plan.needs_compile(self.model, self._fit_plan()):
+            with self._scope():
+                self._compile(
+                    self.model,
+                    fit_plan,
+                    training.total_steps(len(y), batch_size, epochs),
+                )
+        validation = None
+        if validation_data is not None:
+            validation = self._arrays(*validation_data)
         self._decoder = None
-        return self._train(
+        history = self._train(
             x,
             y,
             validation,
@@ -599,8 +683,78 @@ class Summarizer(Task):
             callbacks=callbacks,
             verbose=verbose,
             max_seconds=max_seconds,
+            early_stopping_monitor=fit_plan.monitor
+            if fit_plan.early_stopping
+            else None,
+            early_stopping_patience=fit_plan.patience,
             tensorboard_dir=tensorboard_dir,
             checkpoint_dir=checkpoint_dir,
+        )
+        self.training_config = {
+            **policy.describe_run(
+                self.model,
+                fit_plan,
+                history,
+                self.early_stopping,
+                epochs,
+                batch_size,
+                len(y),
+            ),
+            "validation_rows": 0 if validation is None else len(validation[1]),
+            "validation_carved_rows": carved,
+        }
+        return history
+
+    def find_learning_rate(
+        self,
+        documents,
+        summaries,
+        batch_size=32,
+        optimizer=None,
+        min_learning_rate=1e-6,
+        max_learning_rate=1.0,
+        fraction=0.5,
+        num_steps=None,
+        method="minimum",
+    ):
+        """Learning-rate range test on the teacher-forced training pairs;
+        returns an ``LRFinderResult``.
+
+        As ``TextClassifier.find_learning_rate``: a fraction of an epoch
+        with the rate growing exponentially from ``min_learning_rate`` to
+        ``max_learning_rate`` on a fresh ``optimizer`` (None: the kind
+        ``fit`` uses by default), after which every model variable is
+        restored. Builds the model first when ``fit`` has not (as ``fit``
+        would, from these pairs). Use it as ``fit(...,
+        learning_rate=result.suggestion)``.
+
+        Example:
+        >>> import nlptoolkit
+        >>> docs = ["alice met bob at the cafe", "carol saw dan"] * 8
+        >>> sums = ["alice met bob", "carol saw dan"] * 8
+        >>> model = nlptoolkit.Summarizer(
+        ...     "lstm", hidden_dim=8, sequence_length=8, summary_length=6,
+        ...     seed=0)
+        >>> result = model.find_learning_rate(docs, sums, num_steps=20)
+        >>> list(result.frame.columns), result.suggestion > 0
+        (['lr', 'loss', 'smoothed_loss'], True)
+        """
+        documents, summaries = _check_pairs(documents, summaries)
+        set_seed(self.seed)
+        x, y = self._ensure_model(documents, summaries)
+        return policy.find_learning_rate(
+            self.model,
+            x,
+            y,
+            self._fit_plan(optimizer=optimizer).optimizer,
+            scope=self._scope(),
+            batch_size=batch_size,
+            min_learning_rate=min_learning_rate,
+            max_learning_rate=max_learning_rate,
+            fraction=fraction,
+            num_steps=num_steps,
+            method=method,
+            seed=self.seed or 0,
         )
 
     def predict(
@@ -724,9 +878,11 @@ class Summarizer(Task):
         >>> list(frame.columns), len(frame)
         (['document', 'reference', 'prediction', 'rougeL'], 2)
         """
-        from nlptoolkit import training
+        from nlptoolkit.validation import POSITIVE_INT
+        from nlptoolkit.validation import check
 
         documents, summaries = _check_pairs(documents, summaries)
+        check("k", k, POSITIVE_INT, None)  # Before decoding them all.
         predictions = self.summarize(
             documents,
             max_length=max_length,
