@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from nlptoolkit.atomic import OutputFolderError
 from nlptoolkit.atomic import atomic_write
 from nlptoolkit.atomic import check_output_dir
 from nlptoolkit.atomic import output_dir
+from nlptoolkit.provenance import manifest  # noqa: F401 (cli.manifest)
 from nlptoolkit.validation import NON_NEGATIVE_INT
 from nlptoolkit.validation import POSITIVE_FLOAT
 from nlptoolkit.validation import POSITIVE_INT
@@ -238,47 +238,6 @@ positive_float = argparse_type(POSITIVE_FLOAT, name="positive_float")
 length_penalty = argparse_type(
     Interval(float, None, None), name="length_penalty"
 )
-
-
-def manifest(seed, dataset, texts=None, tokenizer=None):
-    """What a result was made with, recorded in every ``metrics.json``:
-    versions, machine, seed, whether op determinism was on, the dataset
-    name and hashes of what the model saw.
-
-    ``dataset_sha256`` is the sha256 of the training texts in training
-    order as one JSON array (``nlptoolkit.fingerprint.texts_sha256``: the
-    ``text`` column for classification, the corpus for generation, the
-    documents then the summaries for summarization);
-    ``vocabulary_sha256`` is the sha256 of the tokenizer's vocabulary
-    JSON, byte for byte the ``vocabulary.json`` inside ``model.keras``.
-    """
-    import keras
-    import keras_hub
-    import sklearn
-    import tensorflow as tf
-
-    from nlptoolkit.fingerprint import texts_sha256
-    from nlptoolkit.fingerprint import vocabulary_sha256
-    from nlptoolkit.tasks.task import op_determinism_enabled
-
-    vocabulary = getattr(tokenizer, "vocabulary", None)
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_hub": keras_hub.__version__,
-        "scikit_learn": sklearn.__version__,
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "seed": seed,
-        "op_determinism": op_determinism_enabled(),
-        "dataset": dataset,
-        "dataset_sha256": None if texts is None else texts_sha256(texts),
-        "vocabulary_sha256": None
-        if vocabulary is None
-        else vocabulary_sha256(vocabulary),
-    }
 
 
 def load_task(path, task_classes, command):

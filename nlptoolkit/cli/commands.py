@@ -46,24 +46,31 @@ def make_main(build_parser, commands):
 
 
 def add_training_arguments(parser):
-    """Optimizer, schedule, early stopping, LR finder, TensorBoard."""
+    """Optimizer, schedule, early stopping, LR finder, TensorBoard: the
+    options of every task's ``fit`` (``nlptoolkit.training.policy``;
+    None: the task's own default)."""
     from nlptoolkit.training import schedules
 
     group = parser.add_argument_group("training")
     base.add_flags(group, [
-        ("optimizer", schedules.OPTIMIZERS, "adamw",
-         "default adamw (weight decay 0.01, clipnorm 1.0)"),
+        ("optimizer", schedules.OPTIMIZERS, None, "default: the task's "
+         "(classifiers: adamw, weight decay 0.01, clipnorm 1.0)"),
         ("learning-rate", base.positive_float, None, "peak (cosine) or "
-         "constant learning rate (default: 1e-3 LSTM, 5e-4 Transformer)"),
-        ("schedule", schedules.SCHEDULES, "cosine", "cosine: linear warm-up "
-         "over 10%% of the steps, then cosine decay to 0 (default); constant"),
+         "constant learning rate (default: the task's, e.g. 1e-3 LSTM, "
+         "5e-4 Transformer classifiers)"),
+        ("schedule", schedules.SCHEDULES, None, "cosine: linear warm-up "
+         "over 10%% of the steps, then cosine decay to 0; constant "
+         "(default: the task's; classifiers: cosine)"),
     ])  # fmt: skip
     group.add_argument(
         "--no-early-stopping",
         dest="early_stopping",
-        action="store_false",
-        help="train all epochs (default: stop after an epoch that improves "
-        "neither validation accuracy nor loss; keep the best epoch)",
+        action="store_const",
+        const=False,
+        default=None,
+        help="train all epochs (default: the task's; classifiers stop "
+        "after an epoch that improves neither validation accuracy nor "
+        "loss, and keep the best epoch)",
     )
     base.add_flags(group, [
         ("find-lr", bool, False, "run a learning-rate range test first, "
@@ -90,7 +97,6 @@ class TaskCommands:
     hooks (methods raising ``NotImplementedError`` here, and the class
     attributes)."""
 
-    training_options = False  # --optimizer, --learning-rate, --find-lr...
     evaluate_writes = False  # evaluate has --output, --overwrite, --top-k
     evaluate_needs_dataset = False  # evaluate has no default --dataset
     file_subset = "head"  # --max-examples on a file: "head" | "sample"
@@ -118,9 +124,8 @@ class TaskCommands:
             kind = None if dest == "tokenizer" else base.positive_int
             flag = "--" + dest.replace("_", "-")
             train.add_argument(flag, type=kind, default=None, help=help_text)
+        add_training_arguments(train)
         self.add_train_arguments(train)
-        if self.training_options:
-            add_training_arguments(train)
         recipes.add_recipe_argument(train, spec.id)
 
         evaluate = sub.add_parser("evaluate", help=spec.help["evaluate"])
@@ -223,8 +228,6 @@ class TaskCommands:
 
     def fit_options(self, args):
         """``fit``'s task-specific keyword arguments."""
-        if not self.training_options:
-            return {}
         return {
             "optimizer": args.optimizer,
             "learning_rate": args.learning_rate,
@@ -308,6 +311,7 @@ class TaskCommands:
                 "pretrained": task.model.task_config.get("pretrained"),
                 "seed": args.seed,
                 "parameters": task.count_params,
+                "training": task.training_config,
                 "recipe": recipes.recipe_record(args),
                 **self.record(task, data, args, state),
                 "manifest": base.manifest(
@@ -315,8 +319,7 @@ class TaskCommands:
                 ),
             }
         )
-        if finder is not None or self.training_options:
-            metrics["lr_finder"] = finder and finder.to_dict()
+        metrics["lr_finder"] = finder and finder.to_dict()
         output = args.output or os.path.join(
             "runs", f"{task.task_id}-{data.run}-{task.backbone_label}"
         )

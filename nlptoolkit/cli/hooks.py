@@ -78,7 +78,7 @@ class ClassifierCommands(TaskCommands):
     """``classification`` and ``sentiment``: against TF-IDF + logistic
     regression."""
 
-    training_options = evaluate_writes = evaluate_needs_dataset = True
+    evaluate_writes = evaluate_needs_dataset = True
     file_subset = "sample"
     model_kind = "classifiers"
     model_options = {
@@ -92,6 +92,10 @@ class ClassifierCommands(TaskCommands):
     load_class = TextClassifier  # sentiment's CLI runs any classifier
 
     def add_train_arguments(self, parser):
+        # The classifiers' training defaults, as their parsers had them.
+        parser.set_defaults(
+            optimizer="adamw", schedule="cosine", early_stopping=True
+        )
         base.add_flags(parser, [
             ("freeze-backbone", bool, False,
              "pretrained backbones: keep its weights, train the head only"),
@@ -165,7 +169,6 @@ class ClassifierCommands(TaskCommands):
             "train_rows": config["train_rows"],
             "validation_rows": config["validation_rows"],
             "validation_carved_from_train": data.validation is None,
-            "training": config,
             "test_rows": len(data.test),
         }
 
@@ -241,7 +244,8 @@ class SummarizerCommands(TaskCommands):
         decoding(args, SUMMARIZE)
 
     def fit_options(self, args):
-        return {"max_seconds": args.max_minutes * 60}
+        options = super().fit_options(args)
+        return {**options, "max_seconds": args.max_minutes * 60}
 
     def pairs(self, args, split):
         """(documents, summaries, references) of a split; references may
@@ -401,7 +405,8 @@ class GeneratorCommands(TaskCommands):
         ])  # fmt: skip
 
     def fit_options(self, args):
-        return {"max_seconds": args.max_minutes * 60}
+        options = super().fit_options(args)
+        return {**options, "max_seconds": args.max_minutes * 60}
 
     def read_file(self, path, columns):
         if path.endswith((".csv", ".tsv", ".jsonl")):

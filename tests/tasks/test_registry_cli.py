@@ -180,3 +180,28 @@ def test_no_import_cycle_between_the_cli_and_the_tasks():
     assert not (tasks / "classification" / "cli.py").exists()
     source = inspect.getsource(cli.hooks)
     assert "import_module" not in source
+
+
+def test_every_task_train_takes_the_training_options(tmp_path, capsys):
+    """The training flags are every task's now (one training policy): a
+    generator's ``train --find-lr`` with a schedule, on a tiny corpus."""
+    import json
+
+    for task in registry.TASK_SPECS:
+        parser = task_commands(task).build_parser()
+        args = cli.parse_args(parser, ["train", "--no-early-stopping"])
+        assert args.early_stopping is False and args.find_lr is False
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question.\n" * 30)
+    out = tmp_path / "run"
+    argv = ["train", "--train-file", str(corpus), "--test-file", str(corpus)]
+    argv += ["--epochs", "1", "--hidden-dim", "8", "--num-layers", "1"]
+    argv += ["--sequence-length", "16", "--find-lr", "--schedule", "cosine"]
+    code, lines = run_cli_in_process(
+        "generation", [*argv, "--output", str(out)], capsys
+    )
+    assert code == 0, lines
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["lr_finder"]["suggestion"] > 0
+    assert metrics["training"]["schedule"] == "cosine"
+    assert {"lr_finder.csv", "lr_finder.png"} <= {p.name for p in out.iterdir()}
