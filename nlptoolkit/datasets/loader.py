@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nlptoolkit.checks import check_path
+from nlptoolkit.checks import check_positive_int
 from nlptoolkit.datasets import download
 from nlptoolkit.datasets import registry
 from nlptoolkit.datasets.errors import DatasetNotFoundError
@@ -243,20 +244,6 @@ def resolve(name: str, split: str = "train", path=None) -> Path:
         ) from error
 
 
-def _check_max_examples(max_examples):
-    if max_examples is None:
-        return
-    if (
-        isinstance(max_examples, bool)
-        or not isinstance(max_examples, (int, np.integer))
-        or max_examples < 1
-    ):
-        raise ValueError(
-            "max_examples must be a positive integer or None. "
-            f"Received: max_examples={max_examples!r}"
-        )
-
-
 def load(name, split="train", path=None, max_examples=None) -> pd.DataFrame:
     """Load one split of a named public dataset as a DataFrame.
 
@@ -309,7 +296,9 @@ def load(name, split="train", path=None, max_examples=None) -> pd.DataFrame:
     """
     info = registry.get_info(name)
     canonical = registry.canonical_split(info, split)
-    _check_max_examples(max_examples)
+    max_examples = check_positive_int(
+        "max_examples", max_examples, allow_none=True
+    )
     file_path = resolve(info.name, canonical, path)
     started = time.perf_counter()
     frame = PARSERS[info.name](file_path, canonical)
