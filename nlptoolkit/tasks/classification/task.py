@@ -81,7 +81,8 @@ class TextClassifier(Task):
     Example:
     >>> import nlptoolkit
     >>> clf = nlptoolkit.TextClassifier(
-    ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+    ...     "lstm", hidden_dim=8, bidirectional=False, vocabulary_size=64,
+    ...     seed=1)
     >>> texts = ["good film", "great plot", "bad film", "awful plot"] * 4
     >>> labels = ["pos", "pos", "neg", "neg"] * 4
     >>> _ = clf.fit(texts, labels, epochs=1, verbose=0)
