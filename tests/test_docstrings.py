@@ -7,8 +7,7 @@ importing one under its dotted name does not run its command (each ends
 in ``if __name__ == "__main__"``), and their examples run like any other.
 
 Examples stay cheap: inline data, ``hidden_dim=8``, a dozen texts, one
-epoch (the tasks' examples train; the whole file costs about a minute of
-CPU).
+epoch, one layer (the tasks' examples train: most of this file's time).
 """
 
 import doctest
