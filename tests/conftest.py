@@ -39,6 +39,7 @@ DEAREST_FIRST = (
     "tasks/test_generation_cli.py",
     "decoding/test_decoding_window.py",
     "tasks/test_classification.py",
+    "test_docstrings.py",
     "scale/test_scale_export.py",
     "tasks/test_recipe_cli.py",
     "decoding/test_decoding_loop.py",

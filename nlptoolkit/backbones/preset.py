@@ -480,8 +480,10 @@ class PretrainedBackbone(Backbone):
     ...     intermediate_dim=16, max_sequence_length=16)
     >>> backbone = nlptoolkit.backbones.PretrainedBackbone(hub)
     >>> out = backbone(np.array([[2, 5, 6, 3, 0, 0]]))
-    >>> tuple(out["pooled_output"].shape), out["padding_mask"].numpy().sum()
-    ((1, 8), 4)
+    >>> tuple(out["pooled_output"].shape)
+    (1, 8)
+    >>> int(out["padding_mask"].numpy().sum())
+    4
     """
 
     def __init__(self, backbone, pad_token_id=0, pooling="cls", **kwargs):

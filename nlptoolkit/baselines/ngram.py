@@ -93,11 +93,10 @@ class NGramLanguageModel:
         seen, map to `unk_token`. Each sequence starts with `order - 1`
         start paddings that are context only, never predicted.
 
-    Measured here (shared 2-core CPU; fit + evaluate in 1 to 3 s each):
-        PTB test, word level: order 3 perplexity 148.3, order 4 142.7,
-        order 5 141.2 (Mikolov & Zweig 2012 report 141.2 for a KN 5-gram).
-        Tiny Shakespeare, char level (first 90% / last 10%): order 5
-        1.561 nats/char, order 7 1.517 (the best), order 10 1.523.
+    What it scores (a word 5-gram on PTB, a character 7-gram on Tiny
+    Shakespeare, beside the generators and the published references):
+    BENCHMARKS.md, "Model quality: every recipe in tasks/ beside its
+    baseline" (the baseline column).
 
     Args:
         order: the n of the n-gram (1 = unigram), >= 1.

@@ -19,9 +19,9 @@ from nlptoolkit.metrics import classification_metrics
 logger = logging.getLogger(__name__)
 
 CLASSIFIERS = ("logreg", "svm")
-# Regularisation used when `C=None`. Measured on this project's data
-# (ngram_range=(1, 2), sublinear TF): logreg C=10 gives 81.2% on SST-2
-# sentence-level test and 88.2% on TREC-6; svm C=1 gives 81.6% and 88.6%.
+# Regularisation used when `C=None`, chosen on this project's data
+# (ngram_range=(1, 2), sublinear TF, SST-2 and TREC-6). What the logreg
+# default scores: the baseline column of BENCHMARKS.md, "Model quality".
 DEFAULT_C = {"logreg": 10.0, "svm": 1.0}
 
 
@@ -35,12 +35,12 @@ class TfidfLogisticRegression:
     tokens of two or more word characters.
 
     Logistic regression uses the `"sag"` solver: it reaches the same
-    optimum as the default `"lbfgs"` 10 to 50 times faster on TF-IDF
-    features (0.1 s against 4 s on SST-2 here).
+    optimum as the default `"lbfgs"`, many times faster on TF-IDF
+    features.
 
-    Measured on the shared data with the defaults (test accuracy):
-    SST-2 sentence level 0.812 (logreg) / 0.816 (svm); TREC-6 0.882
-    (logreg) / 0.886 (svm); each fit well under a second.
+    Its test accuracy with the defaults, beside every classification
+    model: BENCHMARKS.md, "Model quality: every recipe in tasks/ beside
+    its baseline" (the baseline column).
 
     Args:
         ngram_range: `(min_n, max_n)` word n-gram sizes.

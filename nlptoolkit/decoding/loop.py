@@ -14,10 +14,10 @@
   Each cycle is a ``while_loop`` whose start and number of steps are
   tensors, compiled with XLA like the fused loop: a new position neither
   retraces nor recompiles. (A single step compiled with XLA and its
-  position as an argument recompiles for every position, about 1 s a
-  step on a 2-core CPU: XLA treats the position as a compile-time
-  constant. Measured in ``benchmarks/clock.py``: chunks of 32 steps run
-  at the fused loop's speed.)
+  position as an argument recompiles for every position: XLA treats the
+  position as a compile-time constant.) How close chunks come to the
+  fused loop's speed: BENCHMARKS.md, "Inference clock" > "The clocked
+  path against fused" (``benchmarks/clock.py``).
 - ``uncached``: every step recomputes the whole prefix (no cache): the
   quadratic reference path, for tests and for the clock's comparison.
 
@@ -42,12 +42,12 @@ raised); ``False`` never uses it. Under XLA, one compiled function runs
 and the loop, so XLA compiles once per token-array shape *and* ``start``
 (the shortest prompt), which takes seconds (a plain ``tf.function``
 generalises across shapes instead: the first call of a new shape is
-cheaper). Measured with ``benchmarks/generation_speed.py`` (4-layer,
-128-wide Transformer, 128 new tokens, greedy, shared 2-core CPU): about
-10x the plain loop's tokens/s at batch 1 and 1.9x at batch 32, the same
-greedy text, and a first call about 3 s longer (the XLA compile). The
-random samplers draw different (equally seeded, equally repeatable)
-tokens under XLA than without. JAX's ``jax.jit`` is XLA
+cheaper). XLA's speed-up over the plain loop, at batch 1 and 32, and the
+longer first call (the XLA compile): BENCHMARKS.md, "Generation speed:
+nlptoolkit Transformer vs GPT2CausalLM" (``fused`` against
+``fused_nojit``; ``benchmarks/generation_speed.py``); the greedy text is
+the same. The random samplers draw different (equally seeded, equally
+repeatable) tokens under XLA than without. JAX's ``jax.jit`` is XLA
 already; other backends ignore the argument.
 
 ``no_repeat_ngram_size=n`` (``generate`` and ``fused_graph``) bans every
@@ -961,13 +961,14 @@ class Decoder:
         arguments' shapes where TensorFlow offers one.
 
         Calling a ``tf.function`` matches the arguments against its traced
-        signatures on every call: about 1 ms on a shared 2-core CPU,
-        several times a cheap decoding step (a 4 x 128 LSTM step at batch
-        1 takes about 0.15 ms), so a clocked cycle of one step paid more
-        for the dispatch than for the step. The concrete function traced
-        for these shapes (``get_concrete_function``, once) runs its graph
-        directly: about 0.15 ms a call, the XLA launch included. Measured
-        in ``benchmarks/clock.py`` (see ``fused_vs_clocked``).
+        signatures on every call, which costs several times a cheap
+        decoding step (a small LSTM's at batch 1), so a clocked cycle of
+        one step paid more for the dispatch than for the step. The
+        concrete function traced for these shapes
+        (``get_concrete_function``, once) runs its graph directly, the
+        XLA launch included. Both costs: BENCHMARKS.md, "Inference
+        clock" > "The clocked path against fused" (the zero-step cycle
+        table; ``benchmarks/clock.py``, ``fused_vs_clocked``).
         """
         if keras.backend.backend() != "tensorflow":
             return function(*args)

@@ -304,7 +304,7 @@ def test_real_quick_run_through_the_cli(monkeypatch, tmp_path):
     """One recipe, really trained (tiny), through the real CLI: the
     command `quality.py` would start as a subprocess runs here, the
     task's CLI `main` on the same arguments from the same folder (a
-    second process would import TensorFlow again, about 8 s)."""
+    second process would import TensorFlow again)."""
     quality = load_script("quality")
     calls = []
 

@@ -1,17 +1,11 @@
 """``ban_repeated_ngrams``: the ``no_repeat_ngram_size`` logits processor."""
 
-import doctest
-import importlib
-import pathlib
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from nlptoolkit.decoding import ban_repeated_ngrams
 from nlptoolkit.decoding import check_no_repeat_ngram_size
-
-ROOT = pathlib.Path(__file__).resolve().parents[2] / "nlptoolkit"
 
 
 def banned(ids, index, n, vocabulary_size=10):
@@ -108,18 +102,3 @@ def test_bad_sizes_are_refused_with_the_fix(value):
 def test_sizes_accepted():
     assert check_no_repeat_ngram_size(0) == 0
     assert check_no_repeat_ngram_size(np.int64(3)) == 3
-
-
-@pytest.mark.parametrize(
-    "module",
-    sorted(
-        f"nlptoolkit.decoding.{path.stem}"
-        for path in (ROOT / "decoding").glob("*.py")
-        if path.stem != "__init__"
-    ),
-)
-def test_docstring_examples_run(module):
-    result = doctest.testmod(
-        importlib.import_module(module), optionflags=doctest.ELLIPSIS
-    )
-    assert result.failed == 0

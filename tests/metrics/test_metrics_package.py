@@ -1,8 +1,6 @@
 """Module-level properties of nlptoolkit.metrics."""
 
 import ast
-import doctest
-import importlib
 import pathlib
 
 import pytest
@@ -26,11 +24,3 @@ def test_no_top_level_tensorflow_or_keras_import(module):
             names = [node.module or ""]
         for name in names:
             assert name.split(".")[0] not in ("tensorflow", "keras"), name
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_docstring_examples_run(module):
-    result = doctest.testmod(
-        importlib.import_module(module), optionflags=doctest.ELLIPSIS
-    )
-    assert result.failed == 0

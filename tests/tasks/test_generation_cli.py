@@ -107,8 +107,6 @@ def test_train_then_generate_with_stream_and_clock(
 
 
 def test_sample_prompts_follow_the_dataset():
-    import doctest
-
     from nlptoolkit.tasks.generation import __main__ as generation_cli
 
     lines = [f"line {i} of the news wire" for i in range(9)]
@@ -123,11 +121,6 @@ def test_sample_prompts_follow_the_dataset():
     assert generation_cli.sample_prompts("mine.txt", [" \n\n"]) == (
         generation_cli.SAMPLE_PROMPTS
     )
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner()
-    for test in finder.find(generation_cli.sample_prompts, "sample_prompts"):
-        runner.run(test)
-    assert runner.failures == 0 and runner.tries == 1
 
 
 def test_generate_past_the_context_on_the_cli(trained_run, capsys):

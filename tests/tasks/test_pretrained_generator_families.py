@@ -6,13 +6,13 @@ untied outputs, a per-layer cache, SentencePiece and byte-level BPE
 tokenizers) saved with keras-hub's ``save_to_preset``, each fine-tuned
 once per module; Gemma and Mistral also as Hugging Face folders.
 
-CPU is the budget (the default run: 54 s of CPU on 2 cores). Decoding runs
-with ``jit_compile=False`` (XLA compiles take seconds per shape;
-``test_pretrained_generator.py`` covers XLA). Fine-tuning and the forced
-end of text run eagerly: tracing the train step costs 11 s per family,
-three eager steps 2.5 s, and the traced step is the one every preset
-shares (``test_pretrained_generator.py`` runs it). The slow tests (``-m
-slow``) hold Qwen 3 (no code of its own), Gemma 3's decoding on three
+CPU is the budget. Decoding runs with ``jit_compile=False`` (XLA
+compiles take seconds per shape; ``test_pretrained_generator.py`` covers
+XLA). Fine-tuning and the forced end of text run eagerly: tracing the
+train step costs several times the three eager steps, per family, and
+the traced step is the one every preset shares
+(``test_pretrained_generator.py`` runs it). The slow tests (``-m slow``)
+hold Qwen 3 (no code of its own), Gemma 3's decoding on three
 paths and after load (its per-layer cache is checked by the default run's
 cached-steps test), the Mistral Hugging Face folder and Gemma's export
 (a SentencePiece continuation in the SavedModel)."""

@@ -23,7 +23,8 @@ class SentimentClassifier(TextClassifier):
     Example:
     >>> import nlptoolkit
     >>> clf = nlptoolkit.SentimentClassifier(
-    ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+    ...     "lstm", hidden_dim=8, bidirectional=False, vocabulary_size=64,
+    ...     seed=1)
     >>> texts = ["good film", "great plot", "bad film", "awful plot"] * 4
     >>> _ = clf.fit(texts, [1, 1, 0, 0] * 4, epochs=1, verbose=0)
     >>> clf.label_names

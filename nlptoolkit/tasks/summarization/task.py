@@ -241,8 +241,8 @@ class Summarizer(Task):
     >>> docs = ["alice met bob at the cafe and they talked"] * 8
     >>> sums = ["alice met bob"] * 8
     >>> model = nlptoolkit.Summarizer(
-    ...     "lstm", hidden_dim=8, sequence_length=16, summary_length=8,
-    ...     seed=0)
+    ...     "lstm", hidden_dim=8, num_layers=1, sequence_length=16,
+    ...     summary_length=8, seed=0)
     >>> _ = model.fit(docs, sums, epochs=1, verbose=0)
     >>> out = model.summarize(docs[:2], max_length=4, sampler="greedy")
     >>> len(out), all(isinstance(text, str) for text in out)
@@ -864,8 +864,8 @@ class Summarizer(Task):
         >>> docs = ["alice met bob at the cafe", "carol saw dan"] * 4
         >>> sums = ["alice met bob", "carol saw dan"] * 4
         >>> model = nlptoolkit.Summarizer(
-        ...     "lstm", hidden_dim=8, sequence_length=8, summary_length=6,
-        ...     seed=0)
+        ...     "lstm", hidden_dim=8, num_layers=1, sequence_length=8,
+        ...     summary_length=6, seed=0)
         >>> _ = model.fit(docs, sums, epochs=1, verbose=0)
         >>> frame = model.top_losses(docs, sums, k=2, max_length=4)
         >>> list(frame.columns), len(frame)
