@@ -37,12 +37,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "nlptoolkit"
 # and decoding.adapters' adapter factory importing
 # decoding.preset_adapter, whose adapter subclasses one of adapters'.
 KNOWN_TO_REMOVE = {
-    ("any-cycle", "nlptoolkit.cli"),
-    ("any-cycle", "nlptoolkit.tasks.classification.__main__"),
-    ("any-cycle", "nlptoolkit.tasks.classification.cli"),
-    ("any-cycle", "nlptoolkit.tasks.generation.__main__"),
-    ("any-cycle", "nlptoolkit.tasks.sentiment.__main__"),
-    ("any-cycle", "nlptoolkit.tasks.summarization.__main__"),
     ("any-cycle", "nlptoolkit.decoding.adapters"),
     ("any-cycle", "nlptoolkit.decoding.preset_adapter"),
 }
@@ -124,7 +118,9 @@ def _module_level(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             # Its decorators and defaults run; its body does not.
             stack.extend(node.decorator_list)
-            stack.extend(node.args.defaults + node.args.kw_defaults)
+            defaults = node.args.defaults + node.args.kw_defaults
+            # A keyword-only argument without a default is None here.
+            stack.extend(d for d in defaults if d is not None)
             continue
         if isinstance(node, ast.Lambda):
             continue
