@@ -28,6 +28,11 @@ class TaskModel(keras.Model):
         inputs = backbone.input
         outputs = head(backbone(inputs))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.carry(backbone, head, tokenizer, task_config)
+
+    def carry(self, backbone, head, tokenizer, task_config=None):
+        """Keep the parts and settings that ``get_config`` saves (after
+        the functional model is built)."""
         self.backbone = backbone
         self.head = head
         self.tokenizer = tokenizer

@@ -24,6 +24,15 @@ defaults to AdamW + warm-up + cosine, as for pretrained classifiers. Any
 task accepts any option: ``fit(schedule="cosine")`` on a generator, or
 ``fit(optimizer="sgd", schedule="constant")`` on a classifier.
 
+**The other options** of ``fit``, the same on every task:
+``validation_data`` (else, with early stopping, ``validation_split`` of
+the rows held out, seeded), ``epochs`` (None: the task's default),
+``batch_size``, ``callbacks``, ``verbose``, ``max_seconds`` (stop after
+that much wall time, checked every batch), ``tensorboard_dir`` (epoch
+scalars, the learning rate, the model graph) and ``checkpoint_dir``
+(a backup after every epoch: after a crash the same call resumes from
+the last one; deleted when training finishes).
+
 **How long the cosine lasts.** A cosine schedule needs its number of
 steps. It spans the ``fit`` call's steps, ``ceil(rows / batch_size) *
 epochs`` (:func:`~nlptoolkit.training.schedules.total_steps`), and is
@@ -192,6 +201,18 @@ class TrainingPolicy:
             clipnorm=self.clipnorm,
             weight_decay=self.weight_decay,
         )
+
+
+# The text generator's and the summarizer's ``fit`` defaults. From
+# scratch: Adam at a constant rate, clipnorm 1.0, no early stopping: the
+# settings the recorded runs of BENCHMARKS.md were trained with.
+# Fine-tuning: AdamW with warm-up + cosine, as for pretrained classifiers.
+GENERATIVE_POLICIES = {
+    "default": TrainingPolicy(
+        optimizer="adam", schedule="constant", early_stopping=False
+    ),
+    "pretrained": TrainingPolicy(early_stopping=False),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -400,26 +421,17 @@ def fit_callbacks(
     return callbacks, early_stopping
 
 
-def find_learning_rate(
-    model,
-    x,
-    y,
-    optimizer,
-    scope=None,
-    batch_size=32,
-    min_learning_rate=1e-6,
-    max_learning_rate=1.0,
-    fraction=0.5,
-    num_steps=None,
-    method="minimum",
-    seed=0,
-):
+def find_learning_rate(model, x, y, optimizer, scope=None, **settings):
     """The learning-rate range test on a built ``model`` (its compiled
     loss), with a fresh constant-rate optimizer of kind ``optimizer``
     (made under ``scope``, a context manager, e.g. the task's): what
     every task's ``find_learning_rate`` runs once it has its training
-    arrays. Returns an :class:`~nlptoolkit.training.LRFinderResult`; the
-    model's variables and compiled optimizer are left as they were.
+    arrays. ``settings`` are
+    :func:`~nlptoolkit.training.lr_finder.lr_range_test`'s
+    (``batch_size``, ``min_learning_rate``, ``max_learning_rate``,
+    ``fraction``, ``num_steps``, ``method``, ``seed``...). Returns an
+    :class:`~nlptoolkit.training.LRFinderResult`; the model's variables
+    and compiled optimizer are left as they were.
 
     Example:
     >>> import keras, numpy as np
@@ -436,29 +448,10 @@ def find_learning_rate(
 
     from nlptoolkit.training.lr_finder import lr_range_test
 
-    batch_size = validation.check(
-        "batch_size", batch_size, validation.POSITIVE_INT
-    )
-    min_learning_rate = validation.check(
-        "min_learning_rate", min_learning_rate, validation.POSITIVE_FLOAT
-    )
     with scope or contextlib.nullcontext():
-        finder_optimizer = schedules.make_optimizer(
-            optimizer, min_learning_rate, "constant"
-        )
-    return lr_range_test(
-        model,
-        x,
-        y,
-        finder_optimizer,
-        batch_size=batch_size,
-        min_learning_rate=min_learning_rate,
-        max_learning_rate=max_learning_rate,
-        fraction=fraction,
-        num_steps=num_steps,
-        method=method,
-        seed=seed,
-    )
+        # At any rate: the test sets the rate before every step.
+        finder_optimizer = schedules.make_optimizer(optimizer, 1.0, "constant")
+    return lr_range_test(model, x, y, finder_optimizer, **settings)
 
 
 def plan(policies, backbone_kind, default_learning_rate, **options):

@@ -1,6 +1,5 @@
 """TextClassifier: raw strings in, class probabilities and label names out."""
 
-import contextlib
 import logging
 
 import numpy as np
@@ -11,13 +10,17 @@ from nlptoolkit.checks import check_callbacks
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.heads import ClassificationHead
 from nlptoolkit.metrics import classification_metrics
-from nlptoolkit.preprocessing import Tokenizer
 from nlptoolkit.preprocessing import as_texts
 from nlptoolkit.preprocessing import as_texts_and_labels
+from nlptoolkit.tasks.task import Pair
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
-from nlptoolkit.tasks.task import set_seed
+from nlptoolkit.tasks.task import takes_options_of
+from nlptoolkit.training import lr_range_test
 from nlptoolkit.training import policy
+from nlptoolkit.validation import InstanceOf
+from nlptoolkit.validation import Options
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +138,8 @@ class TextClassifier(Task):
         "frozen": 1e-3,
     }
     # ``fit``'s epochs when none are given: a pretrained model needs few.
-    default_epochs = {"pretrained": 3}
+    default_epochs = {"default": 5, "pretrained": 3}
+    compile_metrics = ["accuracy"]
     # ``fit``'s defaults (nlptoolkit.training.policy): AdamW, warm-up +
     # cosine, early stopping on validation accuracy then loss.
     training_policies = {
@@ -223,7 +227,8 @@ class TextClassifier(Task):
         }
 
     def _build_pretrained(self, texts):
-        """Backbone and tokenizer from the preset; nothing is trained."""
+        """The model on the preset's backbone and tokenizer (nothing is
+        trained)."""
         from nlptoolkit.backbones.preset import PretrainedBackbone
         from nlptoolkit.backbones.preset import check_encoder
         from nlptoolkit.backbones.preset import load_hub_preprocessor
@@ -245,36 +250,26 @@ class TextClassifier(Task):
             dtype=resolve_precision(self.mixed_precision),
         )
         limit = backbone.max_sequence_length or MAX_AUTO_SEQUENCE_LENGTH
-        sequence_length = self.params["sequence_length"]
-        if sequence_length is not None and sequence_length > limit:
-            raise ValueError(
-                f"{type(self).__name__}: `sequence_length` is above the "
-                f"pretrained model's maximum. Received: sequence_length="
-                f"{sequence_length}; {self.backbone_label} holds at most "
-                f"{limit} positions. Pass sequence_length<={limit} (longer "
-                "texts are cut), or None to choose from the data."
-            )
+        sequence_length = self._check_fits(
+            "sequence_length",
+            self.params["sequence_length"],
+            limit,
+            " (longer texts are cut), or None to choose from the data",
+        )
         if sequence_length is None:
             counts = tokenizer.token_counts(texts[:20000])
             sequence_length = min(choose_sequence_length(counts), limit)
             logger.info("Chose sequence_length=%d", sequence_length)
         tokenizer = PresetTokenizer(preprocessor, sequence_length)
         backbone.set_backbone_trainable(not self.params["freeze_backbone"])
-        return backbone, tokenizer, sequence_length, info.manifest()
-
-    def _build_model(self, texts):
-        if self.pretrained:
-            backbone, tokenizer, sequence_length, manifest = (
-                self._build_pretrained(texts)
-            )
-            return self._assemble(
-                backbone, tokenizer, sequence_length, pretrained=manifest
-            )
-        tokenizer = Tokenizer(
-            level=self.params["tokenizer"],
-            vocabulary_size=self.params["vocabulary_size"],
+        return self._assemble(
+            backbone, tokenizer, sequence_length, pretrained=info.manifest()
         )
-        tokenizer.train(texts, min_frequency=self.params["min_frequency"])
+
+    def _tokenizer_training(self):
+        return {"min_frequency": self.params["min_frequency"]}
+
+    def _build_from_scratch(self, texts, tokenizer):
         sequence_length = self.params["sequence_length"]
         if sequence_length is None:
             lengths = tokenizer.tokenize_ragged(texts[:20000]).row_lengths()
@@ -298,55 +293,62 @@ class TextClassifier(Task):
                 "pretrained": pretrained,
             }
         )
-        model = TaskModel(backbone, head, tokenizer, task_config=config)
-        self._compile(model)
-        return model
+        return TaskModel(backbone, head, tokenizer, task_config=config)
 
     def _restore(self, model):
         super()._restore(model)
         self.labels = list(model.task_config["labels"])
         self.label_names = list(model.task_config["label_names"])
 
-    def _fit_plan(self, **options):
-        """``fit``'s training options over the task's policy."""
-        return policy.plan(
-            self.training_policies,
-            self.backbone_kind,
-            self._learning_rate(),
-            **options,
-        )
+    def _loss(self, model):
+        return "sparse_categorical_crossentropy"
 
-    def _compile(self, model, fit_plan=None, steps=1):
-        """Compile ``model`` as ``fit_plan`` says (default: the task's
-        policy: AdamW, warm-up + cosine) and record it in its
-        ``task_config["training"]`` (saved with the model)."""
-        (fit_plan or self._fit_plan()).compile(
-            model,
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-            steps=steps,
+    # ------------------------------------------------- hooks of Task._fit
+    def _fit_begin(self, data):
+        labels = data[1]
+        if self.model is None:
+            self._learn_labels(labels)
+        else:  # Unseen labels fail here, before any are held out.
+            self._label_ids(labels)
+
+    def _check_validation(self, validation_data):
+        pair = check(
+            "validation_data", validation_data, Pair("(texts, labels)")
         )
+        return as_texts_and_labels(*pair, name="validation texts")
+
+    def _stratify(self, data):
+        return data[1]
+
+    def _arrays(self, texts, labels, name="labels"):
+        return self.encode(texts), self._label_ids(labels, name)
+
+    def _validation_arrays(self, validation):
+        return self._arrays(*validation, name="validation labels")
+
+    def _fit_inputs(self, x, y, validation, batch_size):
+        if not self.pretrained:
+            return super()._fit_inputs(x, y, validation, batch_size)
+        # Length-bucketed batches, padded per batch.
+        from nlptoolkit.training.bucketing import expected_retracing
+
+        x = self._bucketed(x, y, batch_size, shuffle=True)
+        if validation is not None:
+            validation = self._bucketed(*validation, batch_size)
+        return x, None, validation, expected_retracing()
+
+    def _run_record(self, class_weight):
+        names = self.label_names
+        return {
+            "length_bucketing": self.pretrained,
+            "class_weight": None
+            if class_weight is None
+            else {names[i]: w for i, w in class_weight.items()},
+        }
 
     # ------------------------------------------------------------ verbs
-    def fit(
-        self,
-        texts,
-        labels=None,
-        validation_data=None,
-        epochs=None,
-        batch_size=32,
-        callbacks=None,
-        verbose="auto",
-        early_stopping=None,
-        max_seconds=None,
-        optimizer=None,
-        learning_rate=None,
-        schedule=None,
-        validation_split=training.DEFAULT_VALIDATION_SPLIT,
-        class_weight=None,
-        tensorboard_dir=None,
-        checkpoint_dir=None,
-    ):
+    @takes_options_of(Task._fit)
+    def fit(self, texts, labels=None, **options):
         """Train on raw texts and labels; returns the Keras ``History``.
 
         ``texts`` may be a list, numpy array, pandas Series, or a tf.data
@@ -405,126 +407,7 @@ class TextClassifier(Task):
         ``fit`` calls recompiles with a fresh optimizer.
         ``training_config`` describes the last fit.
         """
-        texts, labels = as_texts_and_labels(texts, labels)
-        if epochs is None:
-            epochs = self.default_epochs.get(self.backbone_kind, 5)
-        check_positive_int("epochs", epochs)
-        check_positive_int("batch_size", batch_size)
-        fit_plan = self._fit_plan(
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            early_stopping=early_stopping,
-        )
-        set_seed(self.seed)
-        if self.model is None:
-            self._learn_labels(labels)
-        else:  # Unseen labels fail here, before any are held out.
-            self._label_ids(labels)
-        validation, carved = None, 0
-        if validation_data is not None:
-            if (
-                not isinstance(validation_data, (tuple, list))
-                or len(validation_data) != 2
-            ):
-                raise ValueError(
-                    "`validation_data` must be a `(texts, labels)` pair. "
-                    f"Received: {type(validation_data).__name__}."
-                )
-            val_texts, val_labels = as_texts_and_labels(
-                *validation_data, name="validation texts"
-            )
-            validation = (val_texts, val_labels)
-        elif fit_plan.early_stopping and validation_split:
-            train_at, val_at = training.carve_validation(
-                len(texts),
-                validation_split,
-                stratify=labels,
-                seed=self.seed or 0,
-            )
-            validation = (
-                [texts[i] for i in val_at],
-                [labels[i] for i in val_at],
-            )
-            texts = [texts[i] for i in train_at]
-            labels = [labels[i] for i in train_at]
-            carved = len(val_at)
-            logger.info(
-                "No validation_data: held out %.0f%% of the training rows "
-                "(%d of %d, stratified, seed %d) for early stopping.",
-                100 * validation_split,
-                carved,
-                carved + len(texts),
-                self.seed or 0,
-            )
-        if self.model is None:
-            with self._scope():
-                self.model = self._build_model(texts)
-        if fit_plan.needs_compile(self.model, self._fit_plan()):
-            with self._scope():
-                self._compile(
-                    self.model,
-                    fit_plan,
-                    training.total_steps(len(texts), batch_size, epochs),
-                )
-        x = self.encode(texts)
-        y = self._label_ids(labels)
-        if validation is not None:
-            validation = (
-                self.encode(validation[0]),
-                self._label_ids(validation[1], "validation labels"),
-            )
-        weights = self._class_weight(class_weight, y)
-        monitor = fit_plan.monitor if fit_plan.early_stopping else None
-        rows = len(y)
-        validation_rows = 0 if validation is None else len(validation[1])
-        if self.pretrained:  # Length-bucketed batches, padded per batch.
-            x, y = self._bucketed(x, y, batch_size, shuffle=True), None
-            if validation is not None:
-                validation = self._bucketed(*validation, batch_size)
-        from nlptoolkit.training.bucketing import expected_retracing
-
-        quiet = (
-            expected_retracing()
-            if self.pretrained
-            else contextlib.nullcontext()
-        )
-        with quiet:
-            history = self._train(
-                x,
-                y,
-                validation,
-                epochs=epochs,
-                batch_size=batch_size,
-                callbacks=callbacks,
-                verbose=verbose,
-                max_seconds=max_seconds,
-                early_stopping_monitor=monitor,
-                class_weight=weights,
-                tensorboard_dir=tensorboard_dir,
-                checkpoint_dir=checkpoint_dir,
-                early_stopping_patience=fit_plan.patience,
-                rows=rows,
-            )
-        self.training_config = {
-            **policy.describe_run(
-                self.model,
-                fit_plan,
-                history,
-                self.early_stopping,
-                epochs,
-                batch_size,
-                rows,
-            ),
-            "length_bucketing": self.pretrained,
-            "validation_rows": validation_rows,
-            "validation_carved_rows": carved,
-            "validation_split": validation_split if carved else None,
-            "class_weight": None
-            if weights is None
-            else {self.label_names[i]: w for i, w in weights.items()},
-        }
-        return history
+        return self._fit(as_texts_and_labels(texts, labels), **options)
 
     def _bucketed(self, token_ids, labels, batch_size, shuffle=False):
         """A tf.data dataset of length-bucketed ``(ids, labels)``."""
@@ -544,37 +427,29 @@ class TextClassifier(Task):
         return (np.asarray(token_ids) != pad).sum(axis=1)
 
     def _class_weight(self, class_weight, label_ids):
+        class_weight = check(
+            "class_weight",
+            class_weight,
+            Options(["balanced"]),
+            InstanceOf(dict, description="a {label: weight} dict"),
+            None,
+        )
         if class_weight is None:
             return None
         if class_weight == "balanced":
             return training.balanced_class_weight(label_ids, len(self.labels))
-        if isinstance(class_weight, dict):
-            ids = self._label_ids(list(class_weight), "class_weight keys")
-            weights = dict.fromkeys(range(len(self.labels)), 1.0)
-            weights.update(
-                {
-                    int(i): float(w)
-                    for i, w in zip(ids, class_weight.values(), strict=True)
-                }
-            )
-            return weights
-        raise ValueError(
-            "`class_weight` must be None, 'balanced' or a {label: weight} "
-            f"dict. Received: class_weight={class_weight!r}."
+        ids = self._label_ids(list(class_weight), "class_weight keys")
+        weights = dict.fromkeys(range(len(self.labels)), 1.0)
+        weights.update(
+            {
+                int(i): float(w)
+                for i, w in zip(ids, class_weight.values(), strict=True)
+            }
         )
+        return weights
 
-    def find_learning_rate(
-        self,
-        texts,
-        labels=None,
-        batch_size=32,
-        optimizer=None,
-        min_learning_rate=1e-6,
-        max_learning_rate=1.0,
-        fraction=0.5,
-        num_steps=None,
-        method="minimum",
-    ):
+    @takes_options_of(Task._find_learning_rate, lr_range_test)
+    def find_learning_rate(self, texts, labels=None, **options):
         """Learning-rate range test; returns an ``LRFinderResult``.
 
         Trains on ``texts`` for a fraction of an epoch with the learning
@@ -605,27 +480,8 @@ class TextClassifier(Task):
         >>> list(result.frame.columns), result.suggestion > 0
         (['lr', 'loss', 'smoothed_loss'], True)
         """
-        texts, labels = as_texts_and_labels(texts, labels)
-        set_seed(self.seed)
-        if self.model is None:
-            self._learn_labels(labels)
-            with self._scope():
-                self.model = self._build_model(texts)
-        x = self.encode(texts)
-        y = self._label_ids(labels)
-        return policy.find_learning_rate(
-            self.model,
-            x,
-            y,
-            self._fit_plan(optimizer=optimizer).optimizer,
-            scope=self._scope(),
-            batch_size=batch_size,
-            min_learning_rate=min_learning_rate,
-            max_learning_rate=max_learning_rate,
-            fraction=fraction,
-            num_steps=num_steps,
-            method=method,
-            seed=self.seed or 0,
+        return self._find_learning_rate(
+            as_texts_and_labels(texts, labels), **options
         )
 
     def predict(self, texts, batch_size=64, callbacks=None, verbose=0):

@@ -19,17 +19,15 @@ from nlptoolkit.metrics import perplexity
 from nlptoolkit.preprocessing import BOS_ID
 from nlptoolkit.preprocessing import EOS_ID
 from nlptoolkit.preprocessing import PAD_ID
-from nlptoolkit.preprocessing import Tokenizer
 from nlptoolkit.preprocessing import as_texts
 from nlptoolkit.preprocessing import check_texts
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
 from nlptoolkit.tasks.task import restoring_now
-from nlptoolkit.tasks.task import set_seed
-from nlptoolkit.training import DEFAULT_VALIDATION_SPLIT
+from nlptoolkit.tasks.task import takes_options_of
 from nlptoolkit.training import carve_validation
+from nlptoolkit.training import lr_range_test
 from nlptoolkit.training import policy
-from nlptoolkit.training import total_steps
 from nlptoolkit.validation import POSITIVE_INT
 from nlptoolkit.validation import check
 
@@ -176,17 +174,7 @@ class TextGenerator(Task):
     # Tokens new lines get when the CLI's samples come from a pretrained
     # model (its context may be 1,024 tokens or more).
     pretrained_sample_length = 100
-    # ``fit``'s defaults (nlptoolkit.training.policy). From scratch: Adam
-    # at a constant rate, clipnorm 1.0, no early stopping: the settings
-    # the recorded runs of BENCHMARKS.md were trained with. Fine-tuning:
-    # AdamW with warm-up + cosine, as for pretrained classifiers.
-    training_policies = {
-        "default": policy.TrainingPolicy(
-            optimizer="adam", schedule="constant", early_stopping=False
-        ),
-        "pretrained": policy.TrainingPolicy(early_stopping=False),
-    }
-    training_config = None
+    training_policies = policy.GENERATIVE_POLICIES
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -272,9 +260,8 @@ class TextGenerator(Task):
             return size
         return 512 if self.params["tokenizer"] == "char" else 8000
 
-    def _build_pretrained(self):
-        """Backbone, head and tokenizer from the preset, compiled with
-        AdamW (warm-up + cosine, re-armed by every ``fit``)."""
+    def _build_pretrained(self, texts):
+        """Backbone, head and tokenizer from the preset."""
         from nlptoolkit.backbones import PretrainedCausalLM
         from nlptoolkit.backbones.preset import load_hub_preprocessor
         from nlptoolkit.heads import PresetLanguageModelHead
@@ -285,16 +272,12 @@ class TextGenerator(Task):
         backbone = PretrainedCausalLM.from_preset(
             info, dtype=resolve_precision(self.mixed_precision)
         )
-        length = self.params["sequence_length"]
-        limit = backbone.max_sequence_length
-        if limit is not None and length > limit:
-            raise ValueError(
-                f"{type(self).__name__}: `sequence_length` (the training "
-                "window) is above the pretrained model's maximum. "
-                f"Received: sequence_length={length}; "
-                f"{self.backbone_label} holds at most {limit} positions. "
-                f"Pass sequence_length<={limit}."
-            )
+        length = self._check_fits(
+            "sequence_length",
+            self.params["sequence_length"],
+            backbone.max_sequence_length,
+            " (the training window)",
+        )
         preprocessor = load_hub_preprocessor(
             info, kind="CausalLMPreprocessor", sequence_length=length
         )
@@ -302,20 +285,12 @@ class TextGenerator(Task):
         config = self._task_config()
         config["sequence_length"] = length
         config["pretrained"] = info.manifest()
-        model = TaskModel(
+        return TaskModel(
             backbone, PresetLanguageModelHead(), tokenizer, task_config=config
         )
-        self._compile(model)
-        return model
 
-    def _build_model(self, texts):
-        if self.pretrained:
-            return self._build_pretrained()
+    def _build_from_scratch(self, texts, tokenizer):
         p = self.params
-        tokenizer = Tokenizer(
-            level=p["tokenizer"], vocabulary_size=self._vocabulary_size()
-        )
-        tokenizer.train(texts)
         vocabulary_size = len(tokenizer.vocabulary)
         common = {
             "vocabulary_size": vocabulary_size,
@@ -337,34 +312,36 @@ class TextGenerator(Task):
         head = LanguageModelHead(vocabulary_size)
         config = self._task_config()
         config["sequence_length"] = p["sequence_length"]
-        model = TaskModel(backbone, head, tokenizer, task_config=config)
-        self._compile(model)
-        return model
+        return TaskModel(backbone, head, tokenizer, task_config=config)
 
-    def _fit_plan(self, **options):
-        """``fit``'s training options over the task's policy."""
-        return policy.plan(
-            self.training_policies,
-            self.backbone_kind,
-            self.params["learning_rate"],
-            **options,
+    def _loss(self, model):
+        """The next-token loss (``ignore_id`` targets ignored)."""
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=self.ignore_id
         )
 
-    def _compile(self, model, fit_plan=None, steps=1):
-        """Compile ``model`` as ``fit_plan`` says (default: the task's
-        policy) with the next-token loss (``ignore_id`` targets ignored),
-        recorded in ``task_config["training"]``."""
-        (fit_plan or self._fit_plan()).compile(
-            model,
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=self.ignore_id
-            ),
-            steps=steps,
-        )
-
-    def _restore(self, model):
-        super()._restore(model)
+    def _weights_changed(self):
         self._decoder = None
+
+    # ------------------------------------------------- hooks of Task._fit
+    def _check_validation(self, validation_data):
+        return (_as_corpus(validation_data),)
+
+    def _hold_out(self, data, fraction):
+        kept, held = _hold_out(data[0], fraction, self.seed)
+        return (kept,), (held,)
+
+    def _held_out_record(self, held, fraction):
+        return {
+            "validation_held_out_texts": 0 if held is None else len(held[0])
+        }
+
+    def _arrays(self, texts):
+        return self.windows(texts)
+
+    def _validation_arrays(self, validation):
+        # Non-overlapping windows, as ``evaluate`` reads them.
+        return self.windows(validation[0], self.params["sequence_length"])
 
     # ------------------------------------------------------------ data
     def _token_rows(self, texts):
@@ -440,50 +417,18 @@ class TextGenerator(Task):
         }
 
     # ------------------------------------------------------------ verbs
-    def fit(
-        self,
-        texts,
-        validation_data=None,
-        epochs=1,
-        batch_size=32,
-        callbacks=None,
-        verbose="auto",
-        max_seconds=None,
-        tensorboard_dir=None,
-        checkpoint_dir=None,
-        optimizer=None,
-        learning_rate=None,
-        schedule=None,
-        early_stopping=None,
-        validation_split=DEFAULT_VALIDATION_SPLIT,
-    ):
-        """Train on a corpus string or a batch of texts.
+    @takes_options_of(Task._fit)
+    def fit(self, texts, **options):
+        """Train on a corpus string or a batch of texts; returns the Keras
+        ``History`` (``training_config`` describes the run).
 
-        ``validation_data`` is a corpus string or texts; ``max_seconds``
-        stops training after that much time (checked every batch);
-        ``tensorboard_dir`` writes TensorBoard logs there;
-        ``checkpoint_dir`` backs up every epoch and, after a crash, lets
-        the same call resume from the last backed-up epoch.
-        Returns the Keras ``History``; ``training_config`` describes the
-        run.
-
-        The training options are those of every task
-        (``nlptoolkit.training.policy``); None is this task's default:
-
-        Args:
-            optimizer: ``"adam"`` from scratch, ``"adamw"`` for a
-                pretrained backbone (also ``"sgd"`` or a Keras optimizer
-                instance).
-            learning_rate: the constructor's ``learning_rate``.
-            schedule: ``"constant"`` from scratch, ``"cosine"`` (warm-up
-                + cosine decay over the run's steps, fitted to
-                ``max_seconds`` when given) for a pretrained backbone.
-            early_stopping: False; True (patience 1) or a patience stops
-                once ``val_loss`` has not improved for that many epochs
-                and restores the best epoch's weights.
-            validation_split: with early stopping and no
-                ``validation_data``, the share of the texts held out (at
-                random, seeded; one corpus string: its last lines).
+        ``validation_data`` is a corpus string or texts; without it, early
+        stopping holds out ``validation_split`` of the texts (at random,
+        seeded; of one corpus string, its last lines). The options are
+        every task's (``nlptoolkit.training.policy``), None this task's
+        default: ``epochs`` 1; from scratch Adam at a constant rate
+        without early stopping, for a pretrained backbone AdamW with
+        warm-up + cosine decay; ``learning_rate`` the constructor's.
         """
         texts = _as_corpus(texts)
         if not any(texts):
@@ -492,80 +437,10 @@ class TextGenerator(Task):
                 "Pass the text to train on (e.g. check the file is not "
                 "empty)."
             )
-        check_positive_int("epochs", epochs)
-        check_positive_int("batch_size", batch_size)
-        fit_plan = self._fit_plan(
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            early_stopping=early_stopping,
-        )
-        set_seed(self.seed)
-        held_out = None
-        if (
-            validation_data is None
-            and fit_plan.early_stopping
-            and validation_split
-        ):
-            texts, held_out = _hold_out(texts, validation_split, self.seed)
-        if self.model is None:
-            with self._scope():
-                self.model = self._build_model(texts)
-        x, y = self.windows(texts)
-        if fit_plan.needs_compile(self.model, self._fit_plan()):
-            with self._scope():
-                self._compile(
-                    self.model,
-                    fit_plan,
-                    total_steps(len(y), batch_size, epochs),
-                )
-        validation = None
-        if validation_data is not None or held_out is not None:
-            val_texts = held_out or _as_corpus(validation_data)
-            validation = self.windows(val_texts, self.params["sequence_length"])
-        self._decoder = None
-        history = self._train(
-            x,
-            y,
-            validation,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=callbacks,
-            verbose=verbose,
-            max_seconds=max_seconds,
-            early_stopping_monitor=fit_plan.monitor
-            if fit_plan.early_stopping
-            else None,
-            early_stopping_patience=fit_plan.patience,
-            tensorboard_dir=tensorboard_dir,
-            checkpoint_dir=checkpoint_dir,
-        )
-        self.training_config = {
-            **policy.describe_run(
-                self.model,
-                fit_plan,
-                history,
-                self.early_stopping,
-                epochs,
-                batch_size,
-                len(y),
-            ),
-            "validation_rows": 0 if validation is None else len(validation[1]),
-            "validation_held_out_texts": len(held_out or ()),
-        }
-        return history
+        return self._fit((texts,), **options)
 
-    def find_learning_rate(
-        self,
-        texts,
-        batch_size=32,
-        optimizer=None,
-        min_learning_rate=1e-6,
-        max_learning_rate=1.0,
-        fraction=0.5,
-        num_steps=None,
-        method="minimum",
-    ):
+    @takes_options_of(Task._find_learning_rate, lr_range_test)
+    def find_learning_rate(self, texts, **options):
         """Learning-rate range test on the training windows of ``texts``
         (a corpus string or texts); returns an ``LRFinderResult``.
 
@@ -585,26 +460,7 @@ class TextGenerator(Task):
         >>> list(result.frame.columns), result.suggestion > 0
         (['lr', 'loss', 'smoothed_loss'], True)
         """
-        texts = _as_corpus(texts)
-        set_seed(self.seed)
-        if self.model is None:
-            with self._scope():
-                self.model = self._build_model(texts)
-        x, y = self.windows(texts)
-        return policy.find_learning_rate(
-            self.model,
-            x,
-            y,
-            self._fit_plan(optimizer=optimizer).optimizer,
-            scope=self._scope(),
-            batch_size=batch_size,
-            min_learning_rate=min_learning_rate,
-            max_learning_rate=max_learning_rate,
-            fraction=fraction,
-            num_steps=num_steps,
-            method=method,
-            seed=self.seed or 0,
-        )
+        return self._find_learning_rate((_as_corpus(texts),), **options)
 
     def top_losses(self, texts, k=10, batch_size=64):
         """The ``k`` windows with the highest loss, worst first.

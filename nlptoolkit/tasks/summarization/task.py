@@ -30,14 +30,16 @@ from nlptoolkit.metrics import rouge
 from nlptoolkit.preprocessing import BOS_ID
 from nlptoolkit.preprocessing import EOS_ID
 from nlptoolkit.preprocessing import PAD_ID
-from nlptoolkit.preprocessing import Tokenizer
 from nlptoolkit.preprocessing import as_texts
 from nlptoolkit.preprocessing.seq2seq_preset_tokenizer import cut_after_end
+from nlptoolkit.tasks.task import Pair
 from nlptoolkit.tasks.task import Task
 from nlptoolkit.tasks.task import TaskModel
-from nlptoolkit.tasks.task import set_seed
+from nlptoolkit.tasks.task import takes_options_of
+from nlptoolkit.training import lr_range_test
 from nlptoolkit.training import policy
 from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import Interval
 from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,22 @@ SUMMARIZE_DEFAULTS = {"sampler": "beam"}
 EVALUATE_DEFAULTS = {"sampler": "greedy"}
 
 
+def _seq2seq_inputs():
+    """The two int32 inputs of a seq2seq task model, by name."""
+    return {
+        name: keras.Input(shape=(None,), dtype="int32", name=name)
+        for name in (ENCODER_INPUT, DECODER_INPUT)
+    }
+
+
+def _functional(model, inputs, outputs, kwargs):
+    """Build ``model`` (a ``TaskModel`` subclass) as the functional model
+    ``inputs -> outputs``: ``super(TaskModel, model)`` skips TaskModel's
+    own graph; once Keras has put ``Functional`` into the hierarchy this
+    resolves to it."""
+    super(TaskModel, model).__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+
 @keras.saving.register_keras_serializable(package="nlptoolkit")
 class Seq2SeqTaskModel(TaskModel):
     """Functional model ``{encoder_token_ids, decoder_token_ids} ->
@@ -64,32 +82,18 @@ class Seq2SeqTaskModel(TaskModel):
     """
 
     def __init__(self, backbone, head, tokenizer, task_config=None, **kwargs):
-        encoder_ids = keras.Input(
-            shape=(None,), dtype="int32", name=ENCODER_INPUT
-        )
-        decoder_ids = keras.Input(
-            shape=(None,), dtype="int32", name=DECODER_INPUT
-        )
-        encoded = backbone(encoder_ids)
+        inputs = _seq2seq_inputs()
+        encoded = backbone(inputs[ENCODER_INPUT])
         logits = head(
             {
-                "token_ids": decoder_ids,
+                "token_ids": inputs[DECODER_INPUT],
                 "encoder_sequence": encoded["sequence_output"],
                 "encoder_padding_mask": encoded["padding_mask"],
                 "encoder_pooled": encoded["pooled_output"],
             }
         )
-        # `super(TaskModel, self)`: skip TaskModel's own graph; once Keras
-        # has put `Functional` into the hierarchy this resolves to it.
-        super(TaskModel, self).__init__(
-            inputs={ENCODER_INPUT: encoder_ids, DECODER_INPUT: decoder_ids},
-            outputs=logits,
-            **kwargs,
-        )
-        self.backbone = backbone
-        self.head = head
-        self.tokenizer = tokenizer
-        self.task_config = dict(task_config or {})
+        _functional(self, inputs, logits, kwargs)
+        self.carry(backbone, head, tokenizer, task_config)
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -120,12 +124,8 @@ class PretrainedSeq2SeqTaskModel(TaskModel):
                 "A pretrained encoder-decoder has no separate head. "
                 f"Received: head={head!r}."
             )
-        encoder_ids = keras.Input(
-            shape=(None,), dtype="int32", name=ENCODER_INPUT
-        )
-        decoder_ids = keras.Input(
-            shape=(None,), dtype="int32", name=DECODER_INPUT
-        )
+        inputs = _seq2seq_inputs()
+        encoder_ids, decoder_ids = inputs[ENCODER_INPUT], inputs[DECODER_INPUT]
         pad = int(pad_token_id)
         logits = backbone(
             {
@@ -135,16 +135,9 @@ class PretrainedSeq2SeqTaskModel(TaskModel):
                 "decoder_padding_mask": _decoder_padding_mask(decoder_ids, pad),
             }
         )
-        super(TaskModel, self).__init__(
-            inputs={ENCODER_INPUT: encoder_ids, DECODER_INPUT: decoder_ids},
-            outputs=logits,
-            **kw,
-        )
-        self.backbone = backbone
-        self.head = None
-        self.tokenizer = tokenizer
+        _functional(self, inputs, logits, kw)
+        self.carry(backbone, None, tokenizer, task_config)
         self.pad_token_id = pad
-        self.task_config = dict(task_config or {})
 
     def get_config(self):
         config = super().get_config()
@@ -310,17 +303,7 @@ class Summarizer(Task):
         "learning_rate",
     )
     backbone_defaults = {"pretrained": {"learning_rate": 5e-5}}
-    # ``fit``'s defaults (nlptoolkit.training.policy). From scratch: Adam
-    # at a constant rate, clipnorm 1.0, no early stopping: the settings
-    # the recorded runs of BENCHMARKS.md were trained with. Fine-tuning:
-    # AdamW with warm-up + cosine, as for pretrained classifiers.
-    training_policies = {
-        "default": policy.TrainingPolicy(
-            optimizer="adam", schedule="constant", early_stopping=False
-        ),
-        "pretrained": policy.TrainingPolicy(early_stopping=False),
-    }
-    training_config = None
+    training_policies = policy.GENERATIVE_POLICIES
 
     def __init__(self, backbone="transformer", **kwargs):
         super().__init__(backbone, **kwargs)
@@ -349,22 +332,15 @@ class Summarizer(Task):
         of ``limit`` positions: an explicit value must fit, a default is
         capped."""
         value = self.params[name]
+        if name in self._explicit_lengths:
+            return self._check_fits(name, value, limit)
         if limit is None or value <= limit:
             return value
-        if name in self._explicit_lengths:
-            raise ValueError(
-                f"{type(self).__name__}: `{name}` is above the pretrained "
-                f"model's positions. Received: {name}={value}; "
-                f"{self.backbone_label} holds at most {limit}. Pass "
-                f"{name}<={limit}."
-            )
         logger.info("%s capped to the model's %d positions", name, limit)
         return limit
 
-    def _build_pretrained(self):
-        """keras-hub's Seq2SeqLM and tokenizer from the preset, compiled
-        with AdamW at ``learning_rate`` (warm-up + cosine, re-armed for
-        each ``fit``)."""
+    def _build_pretrained(self, texts):
+        """keras-hub's Seq2SeqLM and tokenizer from the preset."""
         from nlptoolkit.backbones.preset import load_hub_preprocessor
         from nlptoolkit.backbones.preset import max_sequence_length
         from nlptoolkit.backbones.seq2seq_preset import load_hub_seq2seq
@@ -403,20 +379,12 @@ class Summarizer(Task):
                 "pretrained": info.manifest(),
             }
         )
-        model = PretrainedSeq2SeqTaskModel(
+        return PretrainedSeq2SeqTaskModel(
             hub, tokenizer, tokenizer.pad_token_id, task_config=config
         )
-        self._compile(model)
-        return model
 
-    def _build_model(self, texts):
-        if self.pretrained:
-            return self._build_pretrained()
+    def _build_from_scratch(self, texts, tokenizer):
         p = self.params
-        tokenizer = Tokenizer(
-            level=p["tokenizer"], vocabulary_size=p["vocabulary_size"]
-        )
-        tokenizer.train(texts)
         vocabulary_size = len(tokenizer.vocabulary)
         if self.backbone_name == "lstm":
             encoder = backbones_lib.get(
@@ -456,49 +424,36 @@ class Summarizer(Task):
         config = self._task_config()
         config["sequence_length"] = p["sequence_length"]
         config["summary_length"] = p["summary_length"]
-        model = Seq2SeqTaskModel(encoder, head, tokenizer, task_config=config)
-        self._compile(model)
-        return model
+        return Seq2SeqTaskModel(encoder, head, tokenizer, task_config=config)
 
-    def _fit_plan(self, **options):
-        """``fit``'s training options over the task's policy."""
-        return policy.plan(
-            self.training_policies,
-            self.backbone_kind,
-            self.params["learning_rate"],
-            **options,
+    def _loss(self, model):
+        """The teacher-forced loss (padding ignored: ``[PAD]``, or a
+        pretrained model's pad id)."""
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True,
+            ignore_class=getattr(model, "pad_token_id", PAD_ID),
         )
 
-    def _compile(self, model, fit_plan=None, steps=1):
-        """Compile ``model`` as ``fit_plan`` says (default: the task's
-        policy) with the teacher-forced loss (padding ignored: ``[PAD]``,
-        or a pretrained model's pad id), recorded in
-        ``task_config["training"]``."""
-        (fit_plan or self._fit_plan()).compile(
-            model,
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True,
-                ignore_class=getattr(model, "pad_token_id", PAD_ID),
-            ),
-            steps=steps,
-        )
+    def _weights_changed(self):
+        self._decoder = None
 
-    def _ensure_model(self, documents, summaries):
-        """Build the model on the first call (vocabulary from documents
-        and summaries; an LSTM head's logits bias from the summaries'
-        unigrams); returns the training arrays ``(x, y)``."""
+    # ------------------------------------------------- hooks of Task._fit
+    def _check_validation(self, validation_data):
+        pair = Pair("(documents, summaries)")
+        return _check_pairs(*check("validation_data", validation_data, pair))
+
+    def _vocabulary_texts(self, data):
+        documents, summaries = data
+        return documents + summaries
+
+    def _training_arrays(self, data):
+        """As ``Task``'s; an LSTM head built now starts its logits bias
+        at the summaries' unigrams."""
         built = self.model is None
-        if built:
-            with self._scope():
-                self.model = self._build_model(documents + summaries)
-        x, y = self._arrays(documents, summaries)
+        x, y = super()._training_arrays(data)
         if built and self.backbone_name == "lstm":
             _set_logits_prior(self.model.head, y)
         return x, y
-
-    def _restore(self, model):
-        super()._restore(model)
-        self._decoder = None
 
     # ------------------------------------------------------------ data
     def _length(self, name):
@@ -579,150 +534,22 @@ class Summarizer(Task):
         return x, targets
 
     # ------------------------------------------------------------ verbs
-    def fit(
-        self,
-        documents,
-        summaries,
-        validation_data=None,
-        epochs=1,
-        batch_size=32,
-        callbacks=None,
-        verbose="auto",
-        max_seconds=None,
-        tensorboard_dir=None,
-        checkpoint_dir=None,
-        optimizer=None,
-        learning_rate=None,
-        schedule=None,
-        early_stopping=None,
-        validation_split=training.DEFAULT_VALIDATION_SPLIT,
-    ):
-        """Train with teacher forcing on ``(documents, summaries)``.
+    @takes_options_of(Task._fit)
+    def fit(self, documents, summaries, **options):
+        """Train with teacher forcing on ``(documents, summaries)``;
+        returns the Keras ``History`` (``training_config`` describes the
+        run). The first call trains the vocabulary on both.
 
-        ``validation_data`` is a ``(documents, summaries)`` pair;
-        ``max_seconds`` stops training after that much time;
-        ``tensorboard_dir`` writes TensorBoard logs there;
-        ``checkpoint_dir`` backs up every epoch and, after a crash, lets
-        the same call resume from the last backed-up epoch. The first
-        call trains the vocabulary on documents and summaries. Returns the
-        Keras ``History``; ``training_config`` describes the run.
-
-        The training options are those of every task
-        (``nlptoolkit.training.policy``); None is this task's default:
-
-        Args:
-            optimizer: ``"adam"`` from scratch, ``"adamw"`` for a
-                pretrained backbone (also ``"sgd"`` or a Keras optimizer
-                instance).
-            learning_rate: the constructor's ``learning_rate``.
-            schedule: ``"constant"`` from scratch, ``"cosine"`` (warm-up
-                + cosine decay over the run's steps, fitted to
-                ``max_seconds`` when given) for a pretrained backbone.
-            early_stopping: False; True (patience 1) or a patience stops
-                once ``val_loss`` has not improved for that many epochs
-                and restores the best epoch's weights.
-            validation_split: with early stopping and no
-                ``validation_data``, the share of the pairs held out (at
-                random, seeded).
+        ``validation_data`` is a ``(documents, summaries)`` pair; without
+        it, early stopping holds out ``validation_split`` of the pairs (at
+        random, seeded). The options are every task's
+        (``nlptoolkit.training.policy``), with this task's defaults as
+        ``TextGenerator.fit`` has them.
         """
-        documents, summaries = _check_pairs(documents, summaries)
-        check_positive_int("epochs", epochs)
-        check_positive_int("batch_size", batch_size)
-        fit_plan = self._fit_plan(
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            schedule=schedule,
-            early_stopping=early_stopping,
-        )
-        set_seed(self.seed)
-        if validation_data is not None:
-            if (
-                not isinstance(validation_data, (tuple, list))
-                or len(validation_data) != 2
-            ):
-                raise ValueError(
-                    "`validation_data` must be a (documents, summaries) "
-                    f"pair. Received: {type(validation_data).__name__}."
-                )
-            validation_data = _check_pairs(*validation_data)
-        carved = 0
-        if (
-            validation_data is None
-            and fit_plan.early_stopping
-            and validation_split
-        ):
-            train_at, val_at = training.carve_validation(
-                len(documents), validation_split, seed=self.seed or 0
-            )
-            validation_data = (
-                [documents[i] for i in val_at],
-                [summaries[i] for i in val_at],
-            )
-            documents = [documents[i] for i in train_at]
-            summaries = [summaries[i] for i in train_at]
-            carved = len(val_at)
-            logger.info(
-                "No validation_data: held out %d of %d pairs (seed %d) for "
-                "early stopping.",
-                carved,
-                carved + len(documents),
-                self.seed or 0,
-            )
-        x, y = self._ensure_model(documents, summaries)
-        if fit_plan.needs_compile(self.model, self._fit_plan()):
-            with self._scope():
-                self._compile(
-                    self.model,
-                    fit_plan,
-                    training.total_steps(len(y), batch_size, epochs),
-                )
-        validation = None
-        if validation_data is not None:
-            validation = self._arrays(*validation_data)
-        self._decoder = None
-        history = self._train(
-            x,
-            y,
-            validation,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=callbacks,
-            verbose=verbose,
-            max_seconds=max_seconds,
-            early_stopping_monitor=fit_plan.monitor
-            if fit_plan.early_stopping
-            else None,
-            early_stopping_patience=fit_plan.patience,
-            tensorboard_dir=tensorboard_dir,
-            checkpoint_dir=checkpoint_dir,
-        )
-        self.training_config = {
-            **policy.describe_run(
-                self.model,
-                fit_plan,
-                history,
-                self.early_stopping,
-                epochs,
-                batch_size,
-                len(y),
-            ),
-            "validation_rows": 0 if validation is None else len(validation[1]),
-            "validation_carved_rows": carved,
-        }
-        return history
+        return self._fit(_check_pairs(documents, summaries), **options)
 
-    def find_learning_rate(
-        self,
-        documents,
-        summaries,
-        batch_size=32,
-        optimizer=None,
-        min_learning_rate=1e-6,
-        max_learning_rate=1.0,
-        fraction=0.5,
-        num_steps=None,
-        method="minimum",
-    ):
+    @takes_options_of(Task._find_learning_rate, lr_range_test)
+    def find_learning_rate(self, documents, summaries, **options):
         """Learning-rate range test on the teacher-forced training pairs;
         returns an ``LRFinderResult``.
 
@@ -745,22 +572,8 @@ class Summarizer(Task):
         >>> list(result.frame.columns), result.suggestion > 0
         (['lr', 'loss', 'smoothed_loss'], True)
         """
-        documents, summaries = _check_pairs(documents, summaries)
-        set_seed(self.seed)
-        x, y = self._ensure_model(documents, summaries)
-        return policy.find_learning_rate(
-            self.model,
-            x,
-            y,
-            self._fit_plan(optimizer=optimizer).optimizer,
-            scope=self._scope(),
-            batch_size=batch_size,
-            min_learning_rate=min_learning_rate,
-            max_learning_rate=max_learning_rate,
-            fraction=fraction,
-            num_steps=num_steps,
-            method=method,
-            seed=self.seed or 0,
+        return self._find_learning_rate(
+            _check_pairs(documents, summaries), **options
         )
 
     def predict(
@@ -871,9 +684,6 @@ class Summarizer(Task):
         >>> list(frame.columns), len(frame)
         (['document', 'reference', 'prediction', 'rougeL'], 2)
         """
-        from nlptoolkit.validation import POSITIVE_INT
-        from nlptoolkit.validation import check
-
         documents, summaries = _check_pairs(documents, summaries)
         check("k", k, POSITIVE_INT, None)  # Before decoding them all.
         predictions = self.summarize(
@@ -920,13 +730,14 @@ class Summarizer(Task):
         if max_length is None:
             length = self._length("summary_length")
             return length if limit is None else min(length, limit)
-        max_length = check("max_length", max_length, POSITIVE_INT)
-        if limit is not None and max_length > limit:
-            raise ValueError(
-                f"This decoder has {what}. Received: max_length="
-                f"{max_length}. Use max_length <= {limit}."
-            )
-        return max_length
+        if limit is None:
+            return check("max_length", max_length, POSITIVE_INT)
+        return check(
+            "max_length",
+            max_length,
+            Interval(int, 1, limit),
+            hint=f"This decoder has {what}. Use max_length <= {limit}.",
+        )
 
     def _decode_ids(
         self,
