@@ -23,6 +23,9 @@ import os
 import keras
 
 from nlptoolkit.atomic import atomic_write_dir
+from nlptoolkit.validation import BOOL
+from nlptoolkit.validation import Options
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ def resolve_precision(mixed_precision):
     >>> resolve_precision("mixed_bfloat16")
     'mixed_bfloat16'
     """
+    mixed_precision = check(
+        "mixed_precision", mixed_precision, BOOL, Options(MIXED_POLICIES), None
+    )
     if mixed_precision is None or mixed_precision is False:
         return None
     if mixed_precision is True:
@@ -51,13 +57,7 @@ def resolve_precision(mixed_precision):
         if tf.config.list_physical_devices("GPU"):
             return "mixed_float16"
         return "mixed_bfloat16"
-    if isinstance(mixed_precision, str) and mixed_precision in MIXED_POLICIES:
-        return mixed_precision
-    raise ValueError(
-        "`mixed_precision` must be True, False or one of "
-        f"{list(MIXED_POLICIES)}. Received: "
-        f"mixed_precision={mixed_precision!r}."
-    )
+    return mixed_precision
 
 
 @contextlib.contextmanager

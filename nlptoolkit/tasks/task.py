@@ -612,9 +612,10 @@ class Task:
         checkpoint_dir=None,
     ):
         """The ``fit`` of every task, once its verb has checked ``data``
-        (the options are those :func:`fit_options` lists in each verb's
-        signature). Checks ``epochs`` (None: the task's
-        ``default_epochs``) and ``batch_size``, resolves the training
+        (its signature lists these options: :func:`takes_options_of`;
+        their meaning: ``nlptoolkit.training.policy``). Checks
+        ``epochs`` (None: the task's ``default_epochs``) and
+        ``batch_size``, resolves the training
         options over ``training_policies`` (``policy.plan``), holds out
         ``validation_split`` of the rows for early stopping when there is
         no ``validation_data``, builds the model on the first call,

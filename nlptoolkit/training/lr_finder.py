@@ -11,30 +11,25 @@ one without it.
 
 **The smoothed loss** is a centred moving average of the batch losses
 over ``smoothing`` (10%) of the steps. It is centred, so it does not lag:
-fastai's exponential average (factor 0.98) trails a sweep of ~100 steps
-by about 50 of them, which on SST-2 and TREC moved both suggestions 3 to
-10 times too high. The run stops early once an exponential average of
-the loss (factor 0.9) exceeds ``divergence`` times its minimum.
+fastai's exponential average trails a short sweep by many steps, which
+moved both suggestions too high. The run stops early once an
+exponential average of the loss exceeds ``divergence`` times its
+minimum.
 
 **The suggestion.** ``"minimum"`` (the default) takes the learning rate
-of the lowest smoothed loss divided by ``MINIMUM_DIVISOR`` (20): about a
+of the lowest smoothed loss divided by ``MINIMUM_DIVISOR``: about a
 decade and a third before the loss stops improving. ``"steepest"`` takes
 the learning rate where the smoothed loss falls fastest against
 ``log10(lr)``, searched between the first 10% of the points and the
-minimum. Both are reported. On the benchmarks
-(``benchmarks/training_defaults.py``) the minimum was the steadier of the
-two: the batch losses are noisy, and the steepest point of a noisy curve
-jumps about. The divisor is calibrated on the fixed-rate sweeps of SST-2
-and TREC (a BiLSTM; peaks 3e-4, 1e-3 and 3e-3): the best peaks were 3e-4
-on SST-2 and 3e-3 on TREC, and the lowest smoothed losses sat at
-4.4e-3..9.6e-3 (SST-2, seeds 0-4) and 2.2e-2..7.9e-2 (TREC, seeds 0-2),
-so / 20 centres both (geometric means 3.3e-4 and 2.3e-3). fastai's / 10
-overshoots SST-2 (a BiLSTM overfits it within two epochs, which half an
-epoch of training loss cannot show); / 30 undershot both, and a low peak
-rate under-trains in the 5 epochs of the benchmark. Fitting a parabola
-to the batch losses around the minimum was tried to steady the
-suggestion and rejected: the loss curve is lopsided (slow fall, sharp
-rise) and the fit often opened downwards.
+minimum. Both are reported. The minimum was the steadier of the two on
+the benchmarks (the batch losses are noisy, and the steepest point of a
+noisy curve jumps about), and the divisor is calibrated on fixed-rate
+sweeps: fastai's smaller divisor overshot, a larger one under-trained.
+The runs and their figures: BENCHMARKS.md, "Training defaults"
+(``benchmarks/training_defaults.py``). Fitting a parabola to the batch
+losses around the minimum was tried to steady the suggestion and
+rejected: the loss curve is lopsided (slow fall, sharp rise) and the fit
+often opened downwards.
 """
 
 import dataclasses
@@ -258,18 +253,16 @@ def lr_range_test(
 
     validation.check("method", method, validation.Options(SUGGESTIONS))
     validation.check("batch_size", batch_size, validation.POSITIVE_INT)
-    validation.check(
+    min_learning_rate = validation.check(
         "min_learning_rate", min_learning_rate, validation.POSITIVE_FLOAT
     )
-    validation.check(
-        "max_learning_rate", max_learning_rate, validation.POSITIVE_FLOAT
+    max_learning_rate = validation.check(
+        "max_learning_rate",
+        max_learning_rate,
+        validation.Interval(float, min_learning_rate, None, closed="neither"),
+        hint="Expected 0 < min_learning_rate < max_learning_rate; "
+        f"received min_learning_rate={min_learning_rate!r}.",
     )
-    if not min_learning_rate < max_learning_rate:
-        raise ValueError(
-            "Expected 0 < min_learning_rate < max_learning_rate. Received: "
-            f"min_learning_rate={min_learning_rate!r}, "
-            f"max_learning_rate={max_learning_rate!r}."
-        )
     if num_steps is None:
         validation.check("fraction", fraction, FRACTION_OF_EPOCH)
         per_epoch = math.ceil(len(y) / batch_size)

@@ -1,5 +1,6 @@
 """TextGenerator: a causal language model with cached decoding."""
 
+import collections.abc
 import logging
 import math
 
@@ -29,10 +30,16 @@ from nlptoolkit.training import carve_validation
 from nlptoolkit.training import lr_range_test
 from nlptoolkit.training import policy
 from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import InstanceOf
 from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
+# A streaming hook of `generate`.
+ON_TOKEN = InstanceOf(
+    collections.abc.Callable,
+    description="a function on_token(step, token_ids, texts)",
+)
 # What `generate` decodes with where its config leaves a field None.
 GENERATE_DEFAULTS = {"max_length": 100, "sampler": "greedy"}
 
@@ -158,11 +165,8 @@ class TextGenerator(Task):
         "stride": None,
     }
     # One LSTM layer of 256 units has the parameters of four of 128 but
-    # trains far better at a higher rate: on Tiny Shakespeare (char, 2
-    # epochs, batch 32) validation loss 1.66 nats/char at 5e-3, against
-    # 1.85 for 2 x 128 at 5e-3 and 2.18 for 4 x 128 at 1e-3 after 4 epochs
-    # (1e-2: 1.73, 2e-2: 1.86). Its 4-epoch recipe reaches 1.61, the
-    # Transformer's 1.66 (BENCHMARKS.md).
+    # trains far better, and at a higher rate (Tiny Shakespeare; the
+    # recipes' figures: BENCHMARKS.md, "Model quality").
     backbone_defaults = {
         "lstm": {"hidden_dim": 256, "num_layers": 1, "learning_rate": 5e-3},
         # Fine-tuning: AdamW, warm-up + cosine (as pretrained classifiers).
@@ -649,11 +653,7 @@ class TextGenerator(Task):
                 "`on_token` streams each step, which the fused loop does not "
                 "expose. Use decode='stepwise'."
             )
-        if on_token is not None and not callable(on_token):
-            raise TypeError(
-                "`on_token` must be a function on_token(step, token_ids, "
-                f"texts). Received: {on_token!r}."
-            )
+        check("on_token", on_token, ON_TOKEN, None)
         callbacks = check_callbacks(callbacks)
         sampler = config.make_sampler(len(self.tokenizer.vocabulary))
         max_length = config.max_length
