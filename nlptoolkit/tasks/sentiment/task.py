@@ -20,16 +20,15 @@ class SentimentClassifier(TextClassifier):
     score in [-1, 1]: the expected class position under the predicted
     probabilities, from most negative (-1) to most positive (+1).
 
-    Example:
-    >>> import nlptoolkit
-    >>> clf = nlptoolkit.SentimentClassifier(
-    ...     "lstm", hidden_dim=8, bidirectional=False, vocabulary_size=64,
-    ...     seed=1)
-    >>> texts = ["good film", "great plot", "bad film", "awful plot"] * 4
-    >>> _ = clf.fit(texts, [1, 1, 0, 0] * 4, epochs=1, verbose=0)
+    Example (three graded classes):
+    >>> from nlptoolkit import SentimentClassifier
+    >>> clf = SentimentClassifier(
+    ...     "lstm", hidden_dim=8, vocabulary_size=64, seed=1)
+    >>> reviews = ["awful film", "an ok film", "a great film"] * 6
+    >>> _ = clf.fit(reviews, [0, 1, 2] * 6, epochs=1, verbose=0)
     >>> clf.label_names
-    ['negative', 'positive']
-    >>> -1.0 <= clf.polarity(["good plot"])[0] <= 1.0
+    ['negative', 'neutral', 'positive']
+    >>> -1.0 <= clf.polarity(["a great plot"])[0] <= 1.0
     True
     """
 
