@@ -1,19 +1,16 @@
 """The command line: ``python -m nlptoolkit.tasks.<task> ...`` and the
 ``nlptoolkit <task> ...`` console script.
 
-Each task's ``train`` / ``evaluate`` / predict-like commands
-(:mod:`~nlptoolkit.cli.commands`) are built from its spec in
-``nlptoolkit.tasks.registry`` and its hooks (:mod:`~nlptoolkit.cli.hooks`);
-:mod:`~nlptoolkit.cli.base` holds the shared pieces,
-:mod:`~nlptoolkit.cli.recipes` ``--recipe`` and the default run's note,
-:mod:`~nlptoolkit.cli.config` the flags of a config dataclass's fields.
-
-Conventions: ``train --output DIR`` writes ``model.keras``,
-``metrics.json`` and plots into DIR atomically, never over files
-nlptoolkit did not write (``nlptoolkit.atomic``; refused unless
-``--overwrite``); user errors exit with code 2 and one line on stderr;
-Ctrl-C exits with 130 and one line; TensorFlow's C++ log lines stay off
-the terminal unless ``--verbose`` or ``TF_CPP_MIN_LOG_LEVEL`` is set.
+Each task's commands (:mod:`~nlptoolkit.cli.commands`) are built from its
+spec in ``nlptoolkit.tasks.registry`` and its hooks
+(:mod:`~nlptoolkit.cli.hooks`), with the shared pieces of
+:mod:`~nlptoolkit.cli.base`, :mod:`~nlptoolkit.cli.recipes` and
+:mod:`~nlptoolkit.cli.config`. ``train --output DIR`` writes into DIR
+atomically, never over files nlptoolkit did not write (unless
+``--overwrite``; ``nlptoolkit.atomic``); user errors exit with code 2 and
+one line on stderr, Ctrl-C with 130 and one line; TensorFlow's C++ log
+lines stay off the terminal unless ``--verbose`` or
+``TF_CPP_MIN_LOG_LEVEL`` is given.
 """
 
 import sys

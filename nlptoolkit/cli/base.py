@@ -22,8 +22,6 @@ from nlptoolkit.validation import POSITIVE_INT
 from nlptoolkit.validation import SEED
 from nlptoolkit.validation import argparse_type
 
-logger = logging.getLogger("nlptoolkit")
-
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, KeyError, OSError)
 STRATEGIES, make_strategy = distribute.STRATEGIES, distribute.make_strategy
 is_chief, atomic_output_dir = distribute.is_chief, distribute.chief_output_dir

@@ -1,10 +1,9 @@
 """Recipes (``train --recipe FILE``) and the note of a default run.
 
-A recipe, ``tasks/<task>-<dataset>-<backbone>.json`` at the project root,
-gives a task's ``train`` options as defaults (options on the command line
-win); :func:`parse_args` applies it. A no-argument ``train`` logs, before
-training, what that run scored against its baseline and which run beats
-it (:func:`default_run_notice`, from the task table's ``default_run``).
+A recipe (``nlptoolkit.tasks.recipe``) gives a task's ``train`` options as
+defaults, options on the command line win: :func:`parse_args`. A
+no-argument ``train`` logs, before training, the note of its default run
+(``nlptoolkit.tasks.default_runs``): :func:`log_default_notice`.
 """
 
 import argparse
@@ -119,10 +118,7 @@ def _long_options(parser):
 
 def _option_names(parser):
     """``{dest: its first long option name without --}``."""
-    names = {}
-    for name, action in _long_options(parser).items():
-        names.setdefault(action.dest, name)
-    return names
+    return {a.dest: n for n, a in reversed(_long_options(parser).items())}
 
 
 def recipe_defaults(recipe, parser, path="recipe"):
