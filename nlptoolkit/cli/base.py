@@ -70,14 +70,10 @@ positive_int = argparse_type(POSITIVE_INT, name="positive_int")
 seed_int = argparse_type(SEED, name="seed_int")
 positive_float = argparse_type(POSITIVE_FLOAT, name="positive_float")
 
-OVERWRITE = (
-    "overwrite",
-    bool,
-    False,
-    "write into an output folder that holds other files too: only "
-    "nlptoolkit's own files there (model.keras, metrics.json, ...) are "
-    "replaced, the others are left untouched",
-)
+OVERWRITE = ("overwrite", bool, False, "write into an output folder that holds "
+             "other files too: only nlptoolkit's own files there (model.keras,"
+             " metrics.json, ...) are replaced, the others are left "
+             "untouched")  # fmt: skip
 
 
 def add_common_train_arguments(parser, default_dataset):
@@ -170,7 +166,7 @@ def interrupt_message(args):
     (``nlptoolkit.atomic.CommitInterrupted``)."""
     command = getattr(args, "command", None) or "the command"
     line = f"interrupted: {command} stopped by Ctrl-C"
-    folder = getattr(sys.exception(), "path", None)
+    folder = getattr(sys.exc_info()[1], "path", None)
     checkpoint = getattr(args, "checkpoint_dir", None)
     if folder:
         return (
