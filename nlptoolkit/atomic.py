@@ -10,7 +10,8 @@ folder may be absent, empty, or hold an earlier nlptoolkit run (only files
 with nlptoolkit's own names: `OUTPUT_NAMES`, `OUTPUT_PATTERNS`); a folder
 holding anything else is refused unless ``overwrite=True``, and even then
 only nlptoolkit's own file names are replaced. Nothing is ever deleted
-from an output folder.
+from an output folder. `write_json` and `write_csv` write one JSON or CSV
+file atomically.
 
 Example:
 >>> import os, tempfile
@@ -25,10 +26,13 @@ Example:
 
 import contextlib
 import fnmatch
+import json
 import logging
 import os
 import shutil
 import tempfile
+
+from nlptoolkit.errors import UserError
 
 logger = logging.getLogger("nlptoolkit")
 
@@ -54,8 +58,18 @@ OUTPUT_PATTERNS = ("evaluation-*.json", "top_losses-*.csv")
 _TMP_PREFIX = ".nlptoolkit-tmp-"
 
 
-class OutputFolderError(ValueError):
-    """An output folder holds files nlptoolkit did not write."""
+class OutputFolderError(UserError):
+    """An output folder holds files nlptoolkit did not write (a
+    ``ValueError``; see ``nlptoolkit.errors.UserError``)."""
+
+
+class CommitInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `output_dir` while it moved its files into ``path``,
+    which may now hold a mix of this run's files and an earlier run's."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.path = path
 
 
 def _umask():
@@ -139,6 +153,24 @@ def atomic_write_dir(path, write):
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def write_json(path, payload):
+    """Write ``payload`` as indented JSON (keys sorted, other objects as
+    ``str``) to ``path`` atomically (`atomic_write`)."""
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as stream:
+            json.dump(payload, stream, indent=2, sort_keys=True, default=str)
+            stream.write("\n")
+
+    return atomic_write(path, write, suffix=".json")
+
+
+def write_csv(frame, path):
+    """Write a pandas DataFrame (with its index) as CSV to ``path``
+    atomically (`atomic_write`)."""
+    return atomic_write(path, frame.to_csv, suffix=".csv")
 
 
 def is_output_name(name):
@@ -241,7 +273,8 @@ def output_dir(path, overwrite=False, own=(), what="output folder"):
     file is renamed into ``path`` on its own, replacing a file of the same
     name (always one of nlptoolkit's output names, logged), and nothing
     else in ``path`` is touched. If the block fails the temp folder is
-    removed and ``path`` is as it was.
+    removed and ``path`` is as it was; a Ctrl-C while the files move
+    raises `CommitInterrupted`.
 
     Example:
     >>> import os, tempfile
@@ -264,7 +297,10 @@ def output_dir(path, overwrite=False, own=(), what="output folder"):
         )
     try:
         yield tmp
-        _commit(tmp, path)
+        try:
+            _commit(tmp, path)
+        except KeyboardInterrupt:
+            raise CommitInterrupted(path) from None
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)

@@ -35,31 +35,23 @@ def add_config_arguments(parser, config_class, defaults=None, fields=None):
     defaults = defaults or {}
     added = []
     for field in dataclasses.fields(config_class):
-        if fields is not None and field.name not in fields:
+        name, meta = field.name, field.metadata
+        if fields is not None and name not in fields:
             continue
-        constraints = field.metadata.get("constraints", ())
-        default = defaults.get(field.name, field.default)
-        if default is dataclasses.MISSING:
-            default = None
+        checks, text = meta.get("constraints"), meta.get("help", "")
+        default = defaults.get(name, field.default)
+        if name in defaults:  # this command's own default
+            text += f" (here: {defaults[name]})"
         parser.add_argument(
-            "--" + field.name.replace("_", "-"),
-            dest=field.name,
-            type=argparse_type(*constraints, name=field.name)
-            if constraints
-            else None,
-            default=default,
-            help=_help(field, defaults),
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=argparse_type(*checks, name=name) if checks else None,
+            default=None if default is dataclasses.MISSING else default,
+            help=text.replace("%", "%%") or None,
         )
-        added.append(field.name)
+        added.append(name)
     names = (*(parser.get_default(_FIELDS) or ()), *added)
     parser.set_defaults(**{_FIELDS: names})
-
-
-def _help(field, defaults):
-    text = field.metadata.get("help", "")
-    if field.name in defaults:  # this command's own default
-        text += f" (here: {defaults[field.name]})"
-    return text.replace("%", "%%") or None
 
 
 def config_from_args(config_class, args):

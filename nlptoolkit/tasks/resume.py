@@ -21,7 +21,7 @@ import os
 
 import keras
 
-from nlptoolkit.atomic import atomic_write
+from nlptoolkit.atomic import write_json
 from nlptoolkit.checks import check_path
 from nlptoolkit.fingerprint import vocabulary_sha256
 
@@ -45,16 +45,6 @@ def run_fingerprint(model):
     }
     # Normalise (tuples -> lists ...) so it compares equal to the file.
     return json.loads(json.dumps(fingerprint, default=str))
-
-
-def _write_json(path, payload):
-    """Writes ``payload`` to ``path`` whole or not at all."""
-
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2, sort_keys=True)
-
-    atomic_write(path, write)
 
 
 def backup_callback(model, checkpoint_dir):
@@ -90,7 +80,7 @@ def backup_callback(model, checkpoint_dir):
                 "this one to start over)."
             )
     else:
-        _write_json(run_file, fingerprint)
+        write_json(run_file, fingerprint)
     metadata = os.path.join(path, METADATA_FILE)
     if os.path.exists(metadata):
         try:

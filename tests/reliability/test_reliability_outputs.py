@@ -126,6 +126,39 @@ def test_own_folders_inside_the_output_are_not_foreign(tmp_path):
     assert atomic.foreign_entries(out, own=[out / "checkpoints"]) == []
 
 
+def test_ctrl_c_while_the_files_move_names_the_folder(
+    tmp_path, monkeypatch, capsys
+):
+    """A Ctrl-C during the renames into an output folder: exit 130, and the
+    one line says which folder may now hold a mix of two runs."""
+    from nlptoolkit import cli
+
+    out = tmp_path / "out"
+
+    def stop(*args):
+        raise KeyboardInterrupt
+
+    def build_parser():
+        parser = cli.ArgumentParser(prog="x")
+        parser.add_subparsers(dest="command").add_parser("train")
+        return parser
+
+    def train(args):
+        with cli.atomic_output_dir(str(out)) as tmp:
+            open(os.path.join(tmp, "metrics.json"), "w").close()
+            monkeypatch.setattr(os, "replace", stop)  # in the commit
+        return 0
+
+    assert cli.make_main(build_parser, {"train": train})(["train"]) == 130
+    monkeypatch.undo()
+    line = capsys.readouterr().err.strip()
+    assert line == (
+        f"interrupted: train stopped by Ctrl-C while moving its files into "
+        f"{out}; files there may be a mix of this run and an earlier one."
+    )
+    assert sorted(os.listdir(tmp_path)) == []  # its temp folder is gone
+
+
 # ------------------------------------------------------------------ CLIs
 @pytest.mark.parametrize(
     "module", ["classification", "summarization", "generation"]
