@@ -4,10 +4,11 @@ import keras
 
 from nlptoolkit.backbones.base import Backbone
 from nlptoolkit.checks import check_bidirectional_width
-from nlptoolkit.checks import check_bool
-from nlptoolkit.checks import check_choice
-from nlptoolkit.checks import check_fraction
-from nlptoolkit.checks import check_positive_int
+from nlptoolkit.layers.arguments import UNCHECKED
+from nlptoolkit.validation import BOOL
+from nlptoolkit.validation import FRACTION
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import Options
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -41,6 +42,17 @@ class LSTMBackbone(Backbone):
     (1, 8)
     """
 
+    ARGUMENTS = {
+        "vocabulary_size": POSITIVE_INT,
+        "hidden_dim": POSITIVE_INT,
+        "embedding_dim": [POSITIVE_INT, None],
+        "num_layers": POSITIVE_INT,
+        "bidirectional": BOOL,
+        "dropout": FRACTION,
+        "sequence_length": UNCHECKED,
+        "pooling": Options(("max", "last")),
+    }
+
     def __init__(
         self,
         vocabulary_size,
@@ -53,43 +65,36 @@ class LSTMBackbone(Backbone):
         pooling="last",
         **kwargs,
     ):
-        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
-        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
-        num_layers = check_positive_int("num_layers", num_layers)
-        dropout = check_fraction("dropout", dropout)
-        check_choice("pooling", pooling, ("max", "last"))
-        embedding_dim = check_positive_int(
-            "embedding_dim", embedding_dim, allow_none=True
-        )
-        if check_bool("bidirectional", bidirectional):
-            check_bidirectional_width(hidden_dim)
-        embedding_dim = embedding_dim or hidden_dim
-        units = hidden_dim // 2 if bidirectional else hidden_dim
+        args = self.check_arguments(locals())
+        if args.bidirectional:
+            check_bidirectional_width(args.hidden_dim)
+        args.embedding_dim = args.embedding_dim or args.hidden_dim
+        units = args.hidden_dim // 2 if args.bidirectional else args.hidden_dim
 
         # === Layers ===
         token_embedding = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, name="token_embedding"
+            args.vocabulary_size, args.embedding_dim, name="token_embedding"
         )
-        embedding_dropout = keras.layers.Dropout(dropout, name="dropout")
+        embedding_dropout = keras.layers.Dropout(args.dropout, name="dropout")
         lstm_layers = []
-        for index in range(num_layers):
+        for index in range(args.num_layers):
             lstm = keras.layers.LSTM(
                 units,
                 return_sequences=True,
                 return_state=True,
                 name=f"lstm_{index}",
             )
-            if bidirectional:
+            if args.bidirectional:
                 lstm = keras.layers.Bidirectional(lstm, name=f"bilstm_{index}")
             lstm_layers.append(lstm)
         layer_dropouts = [
-            keras.layers.Dropout(dropout, name=f"dropout_{index}")
-            for index in range(num_layers)
+            keras.layers.Dropout(args.dropout, name=f"dropout_{index}")
+            for index in range(args.num_layers)
         ]
 
         # === Functional model ===
         token_ids = keras.Input(
-            shape=(sequence_length,), dtype="int32", name="token_ids"
+            shape=(args.sequence_length,), dtype="int32", name="token_ids"
         )
         padding_mask = keras.ops.not_equal(token_ids, 0)
         x = embedding_dropout(token_embedding(token_ids))
@@ -97,47 +102,16 @@ class LSTMBackbone(Backbone):
             outputs = lstm(x, mask=padding_mask)
             x, states = outputs[0], outputs[1:]
             x = drop(x)
-        if pooling == "max":
+        if args.pooling == "max":
             masked = keras.ops.where(padding_mask[:, :, None], x, -1e9)
             pooled = keras.ops.max(masked, axis=1)
-        elif bidirectional:
+        elif args.bidirectional:
             pooled = keras.ops.concatenate([states[0], states[2]], axis=-1)
         else:
             pooled = states[0]
-        super().__init__(
-            inputs=token_ids,
-            outputs={
-                "sequence_output": x,
-                "pooled_output": pooled,
-                "padding_mask": padding_mask,
-            },
-            **kwargs,
-        )
+        self.init_graph(token_ids, x, pooled, padding_mask, **kwargs)
 
         # === Config and handles the decoders use ===
-        self.vocabulary_size = vocabulary_size
-        self.hidden_dim = hidden_dim
-        self.embedding_dim = embedding_dim
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.sequence_length = sequence_length
-        self.pooling = pooling
+        self.set_arguments(args)
         self.token_embedding = token_embedding
         self.lstm_layers = lstm_layers
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "hidden_dim": self.hidden_dim,
-                "embedding_dim": self.embedding_dim,
-                "num_layers": self.num_layers,
-                "bidirectional": self.bidirectional,
-                "dropout": self.dropout,
-                "sequence_length": self.sequence_length,
-                "pooling": self.pooling,
-            }
-        )
-        return config

@@ -31,6 +31,10 @@ import os
 import keras
 
 from nlptoolkit.backbones.base import Backbone
+from nlptoolkit.backbones.base import masked_mean
+from nlptoolkit.layers.arguments import KerasObject
+from nlptoolkit.validation import NON_NEGATIVE_INT
+from nlptoolkit.validation import Options
 
 logger = logging.getLogger(__name__)
 
@@ -486,14 +490,16 @@ class PretrainedBackbone(Backbone):
     4
     """
 
+    ARGUMENTS = {
+        "backbone": KerasObject(attribute="hub_backbone"),
+        "pad_token_id": NON_NEGATIVE_INT,
+        "pooling": Options(("cls", "mean"), description="'cls' or 'mean'"),
+    }
+
     def __init__(self, backbone, pad_token_id=0, pooling="cls", **kwargs):
-        if pooling not in ("cls", "mean"):
-            raise ValueError(
-                "`pooling` must be 'cls' or 'mean'. Received: "
-                f"pooling={pooling!r}."
-            )
+        args = self.check_arguments(locals())
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        padding_mask = keras.ops.not_equal(token_ids, pad_token_id)
+        padding_mask = keras.ops.not_equal(token_ids, args.pad_token_id)
         inputs = {"token_ids": token_ids, "padding_mask": padding_mask}
         if "segment_ids" in backbone.input:
             inputs["segment_ids"] = keras.ops.zeros_like(token_ids)
@@ -505,24 +511,11 @@ class PretrainedBackbone(Backbone):
             sequence, pooler = outputs, None
         if pooling == "mean":
             _freeze_unused_pooler(backbone)
-            weights = keras.ops.cast(padding_mask, sequence.dtype)[:, :, None]
-            pooled = keras.ops.sum(sequence * weights, axis=1) / (
-                keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
-            )
+            pooled = masked_mean(sequence, padding_mask)
         else:
             pooled = pooler if pooler is not None else sequence[:, 0, :]
-        super().__init__(
-            inputs=token_ids,
-            outputs={
-                "sequence_output": sequence,
-                "pooled_output": pooled,
-                "padding_mask": padding_mask,
-            },
-            **kwargs,
-        )
-        self.hub_backbone = backbone
-        self.pad_token_id = int(pad_token_id)
-        self.pooling = pooling
+        self.init_graph(token_ids, sequence, pooled, padding_mask, **kwargs)
+        self.set_arguments(args)
         self.hidden_dim = backbone.hidden_dim
         self.max_sequence_length = max_sequence_length(backbone)
 
@@ -539,24 +532,3 @@ class PretrainedBackbone(Backbone):
         self.hub_backbone.trainable = bool(trainable)
         if self.pooling == "mean":
             _freeze_unused_pooler(self.hub_backbone)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "backbone": keras.saving.serialize_keras_object(
-                    self.hub_backbone
-                ),
-                "pad_token_id": self.pad_token_id,
-                "pooling": self.pooling,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(
-            config["backbone"]
-        )
-        return cls(**config)

@@ -22,6 +22,7 @@ import keras
 from nlptoolkit.backbones.base import Backbone
 from nlptoolkit.backbones.preset import load_hub_task
 from nlptoolkit.backbones.preset import max_sequence_length
+from nlptoolkit.layers.arguments import KerasObject
 
 # Backbones whose ``call_with_cache`` takes a tuple of per-layer ``(key,
 # value)`` tensors rather than one stacked tensor.
@@ -60,7 +61,10 @@ class PretrainedCausalLM(Backbone):
     ((1, 4, 20), 16)
     """
 
+    ARGUMENTS = {"causal_lm": KerasObject()}
+
     def __init__(self, causal_lm, **kwargs):
+        args = self.check_arguments(locals())
         hub = causal_lm.backbone
         if getattr(hub, "vision_encoder", None) is not None:
             raise ValueError(
@@ -74,17 +78,15 @@ class PretrainedCausalLM(Backbone):
         padding_mask = keras.ops.ones_like(token_ids, dtype="bool")
         sequence = hub({"token_ids": token_ids, "padding_mask": padding_mask})
         logits = hub.token_embedding(sequence, reverse=True)
-        super().__init__(
-            inputs=token_ids,
-            outputs={
-                "sequence_output": sequence,
-                "pooled_output": sequence[:, -1, :],
-                "padding_mask": padding_mask,
-                "logits": logits,
-            },
+        self.init_graph(
+            token_ids,
+            sequence,
+            sequence[:, -1, :],
+            padding_mask,
+            extra_outputs={"logits": logits},
             **kwargs,
         )
-        self.causal_lm = causal_lm
+        self.set_arguments(args)
         self.hub_backbone = hub
         self.hidden_dim = hub.hidden_dim
         self.vocabulary_size = hub.vocabulary_size
@@ -127,18 +129,3 @@ class PretrainedCausalLM(Backbone):
         )
         stacked = [keras.ops.stack(pair, axis=1) for pair in layers]
         return logits, keras.ops.stack(stacked, axis=1)
-
-    def get_config(self):
-        config = super().get_config()
-        config["causal_lm"] = keras.saving.serialize_keras_object(
-            self.causal_lm
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["causal_lm"] = keras.saving.deserialize_keras_object(
-            config["causal_lm"]
-        )
-        return cls(**config)

@@ -2,12 +2,13 @@
 
 import keras
 
-from nlptoolkit.checks import check_fraction
-from nlptoolkit.checks import check_positive_int
+from nlptoolkit.checks import at_least
+from nlptoolkit.heads.base import FeatureHead
+from nlptoolkit.validation import FRACTION
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
-class ClassificationHead(keras.layers.Layer):
+class ClassificationHead(FeatureHead):
     """Dropout and a softmax ``Dense`` over the backbone's pooled output.
 
     Example:
@@ -15,41 +16,19 @@ class ClassificationHead(keras.layers.Layer):
     >>> import nlptoolkit
     >>> head = nlptoolkit.heads.ClassificationHead(num_classes=3)
     >>> probs = head({"pooled_output": np.ones((2, 8), "float32")})
-    >>> tuple(probs.shape)
-    (2, 3)
+    >>> probs.numpy().sum(axis=-1).round(5).tolist()  # one row per text
+    [1.0, 1.0]
     """
+
+    ARGUMENTS = {"num_classes": at_least(2), "dropout": FRACTION}
+    FEATURE = "pooled_output"
 
     def __init__(self, num_classes, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        num_classes = check_positive_int("num_classes", num_classes, 2)
-        dropout = check_fraction("dropout", dropout)
-        self.num_classes = num_classes
-        self.dropout = dropout
-        # The backbone's outputs carry a padding mask; the pooled vector
-        # has already used it, so accept and drop it silently.
-        self.supports_masking = True
-        self.dropout_layer = keras.layers.Dropout(dropout)
-        self.dense = keras.layers.Dense(
-            num_classes, activation="softmax", dtype="float32", name="logits"
-        )
-
-    def build(self, input_shape):
-        self.dense.build(input_shape["pooled_output"])
-        self.built = True
+        self.set_arguments(self.check_arguments(locals()))
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.dense = self.logits_layer(self.num_classes, activation="softmax")
 
     def call(self, features, training=None):
         x = self.dropout_layer(features["pooled_output"], training=training)
         return self.dense(x)
-
-    def compute_mask(self, features, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return input_shape["pooled_output"][:-1] + (self.num_classes,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"num_classes": self.num_classes, "dropout": self.dropout}
-        )
-        return config

@@ -2,31 +2,35 @@
 
 import keras
 
+from nlptoolkit.heads.base import FeatureHead
+from nlptoolkit.validation import POSITIVE_INT
+
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
-class LanguageModelHead(keras.layers.Layer):
+class LanguageModelHead(FeatureHead):
     """A ``Dense`` over ``sequence_output`` giving next-token logits.
 
     Example:
     >>> import numpy as np
     >>> import nlptoolkit
+    >>> backbone = nlptoolkit.backbones.LSTMBackbone(  # reads left to right
+    ...     vocabulary_size=30, hidden_dim=8, bidirectional=False)
     >>> head = nlptoolkit.heads.LanguageModelHead(vocabulary_size=30)
-    >>> logits = head({"sequence_output": np.ones((2, 5, 8), "float32")})
-    >>> tuple(logits.shape)
-    (2, 5, 30)
+    >>> outputs = backbone(np.array([[5, 6, 7], [8, 9, 0]]))
+    >>> tuple(head(outputs).shape)
+    (2, 3, 30)
+    >>> last = outputs["sequence_output"][:, -1:]
+    >>> tuple(head.logits(last).shape)  # one decoding step
+    (2, 1, 30)
     """
+
+    ARGUMENTS = {"vocabulary_size": POSITIVE_INT}
+    FEATURE = "sequence_output"
 
     def __init__(self, vocabulary_size, **kwargs):
         super().__init__(**kwargs)
-        self.vocabulary_size = vocabulary_size
-        self.supports_masking = True
-        self.dense = keras.layers.Dense(
-            vocabulary_size, dtype="float32", name="logits"
-        )
-
-    def build(self, input_shape):
-        self.dense.build(input_shape["sequence_output"])
-        self.built = True
+        self.set_arguments(self.check_arguments(locals()))
+        self.dense = self.logits_layer(self.vocabulary_size)
 
     def call(self, features):
         return self.logits(features["sequence_output"])
@@ -35,17 +39,6 @@ class LanguageModelHead(keras.layers.Layer):
         """Logits for a ``(batch, length, hidden_dim)`` tensor (decoders
         call this directly on cached hidden states)."""
         return self.dense(sequence_output)
-
-    def compute_mask(self, features, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return input_shape["sequence_output"][:-1] + (self.vocabulary_size,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"vocabulary_size": self.vocabulary_size})
-        return config
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")

@@ -18,23 +18,41 @@ one copy per beam.
 """
 
 import keras
-import keras_hub
 from keras import ops
 
-from nlptoolkit.checks import check_choice
-from nlptoolkit.checks import check_fraction
-from nlptoolkit.checks import check_heads_divide_width
-from nlptoolkit.checks import check_positive_int
+from nlptoolkit.heads.base import Head
+from nlptoolkit.layers.transformer_stack import TRANSFORMER_ARGUMENTS
+from nlptoolkit.layers.transformer_stack import StackNames
+from nlptoolkit.layers.transformer_stack import transformer_stack
+from nlptoolkit.validation import FRACTION
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import Options
 
 ATTENTION_TYPES = ("luong", "bahdanau")
+DECODER_LAYER_NAMES = StackNames(
+    embedding="decoder_embedding",
+    dropout="decoder_dropout",
+    block="decoder_layer",
+    final_norm="decoder_final_layernorm",
+)
 
 
 def _as_mask(mask):
     return ops.cast(mask, "bool")
 
 
+class Seq2SeqHead(Head):
+    """What both seq2seq heads share besides :class:`Head`'s: sublayers
+    built by the functional graph that calls the head."""
+
+    def build_from_config(self, config):
+        # Built by the functional graph that calls it (all sublayers at
+        # once); building from shapes alone would leave them unbuilt.
+        del config
+
+
 @keras.saving.register_keras_serializable(package="nlptoolkit")
-class TransformerSeq2SeqHead(keras.layers.Layer):
+class TransformerSeq2SeqHead(Seq2SeqHead):
     """Transformer decoder with cross-attention (keras-hub layers).
 
     Token + position embedding, ``num_layers`` keras-hub
@@ -52,17 +70,21 @@ class TransformerSeq2SeqHead(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> import nlptoolkit
+    >>> encoder_outputs = {  # a backbone's dict
+    ...     "sequence_output": np.ones((1, 7, 8), "float32"),
+    ...     "padding_mask": np.ones((1, 7), bool),
+    ...     "pooled_output": np.ones((1, 8), "float32")}
     >>> head = nlptoolkit.heads.TransformerSeq2SeqHead(
     ...     vocabulary_size=30, sequence_length=6, hidden_dim=8,
     ...     intermediate_dim=16, num_heads=2)
-    >>> logits = head({
-    ...     "token_ids": np.array([[2, 5, 6, 0]]),
-    ...     "encoder_sequence": np.ones((1, 7, 8), "float32"),
-    ...     "encoder_padding_mask": np.ones((1, 7), bool),
-    ...     "encoder_pooled": np.ones((1, 8), "float32")})
-    >>> tuple(logits.shape)
-    (1, 4, 30)
+    >>> start = np.array([[2]])
+    >>> cache = head.init_cache(start, encoder_outputs, length=6)
+    >>> logits, cache = head.call_with_cache(start, cache, 0)
+    >>> tuple(logits.shape), tuple(cache[0].shape)  # self-attention K/V
+    ((1, 1, 30), (1, 2, 2, 6, 2, 4))
     """
+
+    ARGUMENTS = TRANSFORMER_ARGUMENTS
 
     def __init__(
         self,
@@ -76,51 +98,15 @@ class TransformerSeq2SeqHead(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
-        sequence_length = check_positive_int("sequence_length", sequence_length)
-        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
-        intermediate_dim = check_positive_int(
-            "intermediate_dim", intermediate_dim
-        )
-        num_layers = check_positive_int("num_layers", num_layers)
-        num_heads = check_positive_int("num_heads", num_heads)
-        dropout = check_fraction("dropout", dropout)
-        check_heads_divide_width(hidden_dim, num_heads)
-        self.vocabulary_size = vocabulary_size
-        self.sequence_length = sequence_length
-        self.hidden_dim = hidden_dim
-        self.intermediate_dim = intermediate_dim
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.max_positions = sequence_length
-        self.supports_masking = True
-        self.embedding = keras_hub.layers.TokenAndPositionEmbedding(
-            vocabulary_size=vocabulary_size,
-            sequence_length=sequence_length,
-            embedding_dim=hidden_dim,
-            name="decoder_embedding",
-        )
-        self.embedding_dropout = keras.layers.Dropout(
-            dropout, name="decoder_dropout"
-        )
-        self.transformer_layers = [
-            keras_hub.layers.TransformerDecoder(
-                intermediate_dim=intermediate_dim,
-                num_heads=num_heads,
-                dropout=dropout,
-                activation="gelu",
-                normalize_first=True,
-                name=f"decoder_layer_{index}",
-            )
-            for index in range(num_layers)
-        ]
-        self.final_norm = keras.layers.LayerNormalization(
-            epsilon=1e-5, name="decoder_final_layernorm"
-        )
-        self.dense = keras.layers.Dense(
-            vocabulary_size, dtype="float32", name="logits"
-        )
+        args = self.check_arguments(locals())
+        stack = transformer_stack(args, DECODER_LAYER_NAMES, decoder=True)
+        self.set_arguments(args)
+        self.max_positions = self.sequence_length
+        self.embedding = stack.embedding
+        self.embedding_dropout = stack.dropout
+        self.transformer_layers = stack.blocks
+        self.final_norm = stack.final_norm
+        self.dense = self.logits_layer(self.vocabulary_size)
 
     def call(self, inputs, training=None):
         token_ids = inputs["token_ids"]
@@ -137,14 +123,6 @@ class TransformerSeq2SeqHead(keras.layers.Layer):
                 training=training,
             )
         return self.dense(self.final_norm(x))
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def build_from_config(self, config):
-        # Built by the functional graph that calls it (all sublayers at
-        # once); building from shapes alone would leave them unbuilt.
-        del config
 
     def init_cache(self, first_token_ids, encoder_outputs, length):
         """Empty self-attention cache of ``length`` positions, and the
@@ -205,24 +183,9 @@ class TransformerSeq2SeqHead(keras.layers.Layer):
         """Logits for ``token_ids`` placed at ``index``; updated cache."""
         return self._run(token_ids, cache, index)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "sequence_length": self.sequence_length,
-                "hidden_dim": self.hidden_dim,
-                "intermediate_dim": self.intermediate_dim,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "dropout": self.dropout,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
-class LSTMSeq2SeqHead(keras.layers.Layer):
+class LSTMSeq2SeqHead(Seq2SeqHead):
     """LSTM decoder with attention over the encoder's outputs.
 
     Embedding -> ``num_layers`` LSTM layers (initial state from the
@@ -255,6 +218,14 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
     (1, 4, 30)
     """
 
+    ARGUMENTS = {
+        "vocabulary_size": POSITIVE_INT,
+        "hidden_dim": POSITIVE_INT,
+        "num_layers": POSITIVE_INT,
+        "dropout": FRACTION,
+        "attention": Options(ATTENTION_TYPES),
+    }
+
     def __init__(
         self,
         vocabulary_size,
@@ -265,44 +236,35 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
-        hidden_dim = check_positive_int("hidden_dim", hidden_dim)
-        num_layers = check_positive_int("num_layers", num_layers)
-        dropout = check_fraction("dropout", dropout)
-        check_choice("attention", attention, ATTENTION_TYPES)
-        self.vocabulary_size = vocabulary_size
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.dropout = dropout
-        self.attention = attention
+        args = self.check_arguments(locals())
+        self.set_arguments(args)
         self.max_positions = None
-        self.supports_masking = True
         self.token_embedding = keras.layers.Embedding(
-            vocabulary_size, hidden_dim, name="decoder_embedding"
+            args.vocabulary_size, args.hidden_dim, name="decoder_embedding"
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout)
+        self.embedding_dropout = keras.layers.Dropout(args.dropout)
         self.bridge = keras.layers.Dense(
-            hidden_dim, activation="tanh", name="bridge"
+            args.hidden_dim, activation="tanh", name="bridge"
         )
         self.lstm_layers = [
             keras.layers.LSTM(
-                hidden_dim,
+                args.hidden_dim,
                 return_sequences=True,
                 return_state=True,
                 name=f"decoder_lstm_{index}",
             )
-            for index in range(num_layers)
+            for index in range(args.num_layers)
         ]
-        if attention == "luong":
+        if args.attention == "luong":
             self.attention_layer = keras.layers.Attention(name="attention")
         else:
             self.attention_layer = keras.layers.AdditiveAttention(
                 name="attention"
             )
         self.combine = keras.layers.Dense(
-            hidden_dim, activation="tanh", name="attentional"
+            args.hidden_dim, activation="tanh", name="attentional"
         )
-        self.output_dropout = keras.layers.Dropout(dropout)
+        self.output_dropout = keras.layers.Dropout(args.dropout)
         # Without it the first steps fit the (skewed) unigram distribution
         # by growing a constant attentional vector until its tanh
         # saturates: constant logits, no gradient below, the loss frozen
@@ -311,9 +273,7 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
         self.output_norm = keras.layers.LayerNormalization(
             epsilon=1e-5, name="attentional_norm"
         )
-        self.dense = keras.layers.Dense(
-            vocabulary_size, dtype="float32", name="logits"
-        )
+        self.dense = self.logits_layer(args.vocabulary_size)
 
     def _initial_state(self, encoder_pooled):
         h = self.bridge(encoder_pooled)
@@ -355,14 +315,6 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
         )
         return logits
 
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def build_from_config(self, config):
-        # Built by the functional graph that calls it (all sublayers at
-        # once); building from shapes alone would leave them unbuilt.
-        del config
-
     def init_cache(self, first_token_ids, encoder_outputs, length):
         del first_token_ids, length
         state = self._initial_state(encoder_outputs["pooled_output"])
@@ -379,16 +331,3 @@ class LSTMSeq2SeqHead(keras.layers.Layer):
             token_ids, state, encoder_sequence, encoder_mask, None
         )
         return logits, (state, encoder_sequence, encoder_mask)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "hidden_dim": self.hidden_dim,
-                "num_layers": self.num_layers,
-                "dropout": self.dropout,
-                "attention": self.attention,
-            }
-        )
-        return config

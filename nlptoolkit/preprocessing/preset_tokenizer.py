@@ -29,10 +29,13 @@ import keras
 import numpy as np
 
 from nlptoolkit.checks import check_texts
+from nlptoolkit.layers.arguments import DeclaredArguments
+from nlptoolkit.layers.arguments import KerasObject
+from nlptoolkit.validation import POSITIVE_INT
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
-class PresetTokenizer(keras.layers.Layer):
+class PresetTokenizer(DeclaredArguments, keras.layers.Layer):
     """A keras-hub preprocessor (tokenizer + packer) as an nlptoolkit
     tokenizer.
 
@@ -56,11 +59,15 @@ class PresetTokenizer(keras.layers.Layer):
     (0, 7)
     """
 
+    ARGUMENTS = {
+        "preprocessor": KerasObject(),
+        "sequence_length": POSITIVE_INT,
+    }
+
     def __init__(self, preprocessor, sequence_length=128, **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
-        self.preprocessor = preprocessor
-        self.sequence_length = int(sequence_length)
+        self.set_arguments(self.check_arguments(locals()))
         self.preprocessor.sequence_length = self.sequence_length
 
     @property
@@ -307,23 +314,3 @@ class PresetTokenizer(keras.layers.Layer):
 
     def call(self, texts):
         return self.tokenize(texts)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "preprocessor": keras.saving.serialize_keras_object(
-                    self.preprocessor
-                ),
-                "sequence_length": self.sequence_length,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["preprocessor"] = keras.saving.deserialize_keras_object(
-            config["preprocessor"]
-        )
-        return cls(**config)

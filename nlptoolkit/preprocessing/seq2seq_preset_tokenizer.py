@@ -30,6 +30,7 @@ import numpy as np
 
 from nlptoolkit.checks import check_texts
 from nlptoolkit.preprocessing.preset_tokenizer import PresetTokenizer
+from nlptoolkit.validation import POSITIVE_INT
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -64,11 +65,14 @@ class Seq2SeqPresetTokenizer(PresetTokenizer):
     ['a b']
     """
 
+    ARGUMENTS = {**PresetTokenizer.ARGUMENTS, "summary_length": POSITIVE_INT}
+
     def __init__(
         self, preprocessor, sequence_length=128, summary_length=64, **kwargs
     ):
         super().__init__(preprocessor, sequence_length, **kwargs)
-        self.summary_length = int(summary_length)
+        arguments = {"summary_length": summary_length}
+        self.set_arguments(self.check_arguments(arguments))
         # keras-hub's `sequence_length` is the decoder's length on a
         # seq2seq preprocessor: set both sides explicitly.
         preprocessor.encoder_sequence_length = self.sequence_length
@@ -186,11 +190,6 @@ class Seq2SeqPresetTokenizer(PresetTokenizer):
         before_end = tf.equal(tf.cumsum(ends, axis=1) - ends, 0)
         ragged = strip_to_ragged(ids, before_end, self.special_token_ids)
         return self.hub_tokenizer.detokenize(ragged)
-
-    def get_config(self):
-        config = super().get_config()
-        config["summary_length"] = self.summary_length
-        return config
 
 
 def cut_after_end(ids, end_token_id, pad_token_id):
