@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from nlptoolkit.baselines.config import ConstructorConfig
 from nlptoolkit.checks import check_choice
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.checks import check_positive_number
@@ -25,7 +26,7 @@ CLASSIFIERS = ("logreg", "svm")
 DEFAULT_C = {"logreg": 10.0, "svm": 1.0}
 
 
-class TfidfLogisticRegression:
+class TfidfLogisticRegression(ConstructorConfig):
     """TF-IDF word n-grams followed by a linear classifier.
 
     A scikit-learn `Pipeline` of `TfidfVectorizer(sublinear_tf=True,
@@ -91,17 +92,6 @@ class TfidfLogisticRegression:
         self.seed = check_seed("seed", seed)
         self.max_iter = check_positive_int("max_iter", max_iter)
         self.pipeline = None
-
-    def get_config(self) -> dict:
-        """The constructor arguments, as a dict."""
-        return {
-            "ngram_range": self.ngram_range,
-            "max_features": self.max_features,
-            "C": self.C,
-            "classifier": self.classifier,
-            "seed": self.seed,
-            "max_iter": self.max_iter,
-        }
 
     @property
     def classes_(self) -> np.ndarray:
