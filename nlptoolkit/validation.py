@@ -42,6 +42,7 @@ __all__ = [
     "POSITIVE_FLOAT",
     "POSITIVE_INT",
     "SEED",
+    "STRING",
     "UNIT_INTERVAL",
     "BOOL",
     "InstanceOf",
@@ -263,6 +264,7 @@ SEED = Interval(
     int, 0, 2**32, closed="left", description="an integer in [0, 2**32)"
 )
 BOOL = InstanceOf(bool)
+STRING = InstanceOf(str, description="a string")
 
 
 def _constraints(constraints):

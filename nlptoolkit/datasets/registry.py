@@ -13,13 +13,11 @@ file's sha256 is recorded only when it is known for certain, else ``None``
 
 import dataclasses
 
-from nlptoolkit.validation import InstanceOf
+from nlptoolkit.validation import STRING
 from nlptoolkit.validation import check
 
 # Splits every loader understands, and the other spellings accepted for them.
 SPLITS = ("train", "validation", "test")
-# What a dataset's or a split's name must be.
-_STRING = InstanceOf(str, description="a string")
 SPLIT_ALIASES = {
     "dev": "validation",
     "valid": "validation",
@@ -449,7 +447,7 @@ ALIASES: dict[str, str] = {
 def _lookup_key(what, value, choices, aliases):
     """``value`` (a string, else an error listing ``choices``) stripped,
     lowercased and mapped through ``aliases``."""
-    value = check(what, value, _STRING, hint=f"Use one of {choices}.")
+    value = check(what, value, STRING, hint=f"Use one of {choices}.")
     key = value.strip().lower()
     return aliases.get(key, key)
 

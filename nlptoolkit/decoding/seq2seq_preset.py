@@ -31,6 +31,8 @@ import numbers
 from keras import ops
 
 from nlptoolkit.decoding.adapters import forbid_special_ids
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import check
 
 
 class PresetSeq2SeqAdapter:
@@ -69,12 +71,12 @@ class PresetSeq2SeqAdapter:
     supports_jit = True
 
     def __init__(self, seq2seq_lm, pad_token_id, start, forbidden_ids=()):
-        start = int(start)
-        if start < 1:
-            raise ValueError(
-                "A pretrained decoder needs at least one start token. "
-                f"Received: start={start}."
-            )
+        start = check(
+            "start",
+            start,
+            POSITIVE_INT,
+            hint="A pretrained decoder needs at least one start token.",
+        )
         self.seq2seq_lm = seq2seq_lm
         self.pad_token_id = int(pad_token_id)
         self.start = start
