@@ -42,6 +42,8 @@ __all__ = [
     "POSITIVE_FLOAT",
     "POSITIVE_INT",
     "SEED",
+    "STRING",
+    "UNIT_INTERVAL",
     "BOOL",
     "InstanceOf",
     "Interval",
@@ -257,10 +259,12 @@ POSITIVE_INT = Interval(int, 1, None)
 NON_NEGATIVE_INT = Interval(int, 0, None)
 POSITIVE_FLOAT = Interval(float, 0, None, closed="neither")
 FRACTION = Interval(float, 0, 1, closed="left")
+UNIT_INTERVAL = Interval(float, 0, 1)
 SEED = Interval(
     int, 0, 2**32, closed="left", description="an integer in [0, 2**32)"
 )
 BOOL = InstanceOf(bool)
+STRING = InstanceOf(str, description="a string")
 
 
 def _constraints(constraints):

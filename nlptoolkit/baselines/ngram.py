@@ -14,6 +14,7 @@ import logging
 
 import numpy as np
 
+from nlptoolkit.baselines.config import ConstructorConfig
 from nlptoolkit.checks import check_choice
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.checks import check_texts
@@ -69,7 +70,7 @@ def _modified_kn_discounts(adjusted: np.ndarray) -> np.ndarray:
     )
 
 
-class NGramLanguageModel:
+class NGramLanguageModel(ConstructorConfig):
     """A smoothed n-gram language model: interpolated Kneser-Ney.
 
     Probabilities follow interpolated *modified* Kneser-Ney (Chen & Goodman
@@ -155,17 +156,6 @@ class NGramLanguageModel:
         self.eos_token = eos_token
         self._vocabulary = None
 
-    def get_config(self) -> dict:
-        """The constructor arguments, as a dict."""
-        return {
-            "order": self.order,
-            "level": self.level,
-            "discount": self.discount,
-            "min_count": self.min_count,
-            "unk_token": self.unk_token,
-            "eos_token": self.eos_token,
-        }
-
     @property
     def vocabulary(self) -> list[str]:
         """The predicted tokens, index `i` naming token id `i`."""
@@ -198,6 +188,17 @@ class NGramLanguageModel:
                     sequences.append(tokens)
         return sequences
 
+    def _sequences(self, texts) -> list[list[str]]:
+        """The token sequences of ``texts`` (checked; an error where it
+        holds no tokens)."""
+        sequences = self._tokenize(check_texts(texts, "texts"))
+        if not sequences:
+            raise ValueError(
+                "`texts` holds no tokens (only empty or blank strings). "
+                "Pass non-empty text."
+            )
+        return sequences
+
     def _stream(self, sequences) -> tuple[np.ndarray, int]:
         """Token ids with `order - 1` paddings before each sequence."""
         lookup = self._token_to_id
@@ -223,13 +224,7 @@ class NGramLanguageModel:
         Returns:
             `self`.
         """
-        texts = check_texts(texts, "texts")
-        sequences = self._tokenize(texts)
-        if not sequences:
-            raise ValueError(
-                "`texts` holds no tokens (only empty or blank strings). "
-                "Pass non-empty text."
-            )
+        sequences = self._sequences(texts)
         counts = collections.Counter()
         for sequence in sequences:
             counts.update(sequence)
@@ -372,13 +367,7 @@ class NGramLanguageModel:
             one end-of-line token per non-blank line.
         """
         self._check_fitted()
-        texts = check_texts(texts, "texts")
-        sequences = self._tokenize(texts)
-        if not sequences:
-            raise ValueError(
-                "`texts` holds no tokens (only empty or blank strings). "
-                "Pass non-empty text."
-            )
+        sequences = self._sequences(texts)
         tokens, unknown = self._stream(sequences)
         grams = self._context_ids(tokens)
         positions = np.flatnonzero(tokens != self._bos)

@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from nlptoolkit.baselines.config import ConstructorConfig
 from nlptoolkit.checks import check_choice
 from nlptoolkit.checks import check_positive_int
 from nlptoolkit.checks import check_positive_number
@@ -15,6 +16,9 @@ from nlptoolkit.checks import check_sequence
 from nlptoolkit.checks import check_texts
 from nlptoolkit.checks import describe_value
 from nlptoolkit.metrics import classification_metrics
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import Constraint
+from nlptoolkit.validation import check
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,28 @@ CLASSIFIERS = ("logreg", "svm")
 DEFAULT_C = {"logreg": 10.0, "svm": 1.0}
 
 
-class TfidfLogisticRegression:
+class _NgramRange(Constraint):
+    """A pair ``(min_n, max_n)`` of n-gram sizes (as a tuple of ints)."""
+
+    description = "a pair (min_n, max_n) of integers with 1 <= min_n <= max_n"
+
+    def accepts(self, value):
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) == 2
+            and all(POSITIVE_INT.accepts(n) for n in value)
+            and value[0] <= value[1]
+        )
+
+    def normalise(self, value):
+        return tuple(int(n) for n in value)
+
+
+# What `ngram_range` may be.
+NGRAM_RANGE = _NgramRange()
+
+
+class TfidfLogisticRegression(ConstructorConfig):
     """TF-IDF word n-grams followed by a linear classifier.
 
     A scikit-learn `Pipeline` of `TfidfVectorizer(sublinear_tf=True,
@@ -72,17 +97,7 @@ class TfidfLogisticRegression:
         seed=0,
         max_iter=1000,
     ):
-        if (
-            not isinstance(ngram_range, (tuple, list))
-            or len(ngram_range) != 2
-            or not all(isinstance(n, int) and n >= 1 for n in ngram_range)
-            or ngram_range[0] > ngram_range[1]
-        ):
-            raise ValueError(
-                "`ngram_range` must be a pair (min_n, max_n) of integers with "
-                f"1 <= min_n <= max_n. Received: ngram_range={ngram_range!r}."
-            )
-        self.ngram_range = tuple(ngram_range)
+        self.ngram_range = check("ngram_range", ngram_range, NGRAM_RANGE)
         self.max_features = check_positive_int(
             "max_features", max_features, allow_none=True
         )
@@ -91,17 +106,6 @@ class TfidfLogisticRegression:
         self.seed = check_seed("seed", seed)
         self.max_iter = check_positive_int("max_iter", max_iter)
         self.pipeline = None
-
-    def get_config(self) -> dict:
-        """The constructor arguments, as a dict."""
-        return {
-            "ngram_range": self.ngram_range,
-            "max_features": self.max_features,
-            "C": self.C,
-            "classifier": self.classifier,
-            "seed": self.seed,
-            "max_iter": self.max_iter,
-        }
 
     @property
     def classes_(self) -> np.ndarray:

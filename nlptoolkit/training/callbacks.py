@@ -1,6 +1,7 @@
 """Early stopping that always hands back the best epoch's weights."""
 
 import logging
+from collections.abc import Collection
 
 import keras
 import numpy as np
@@ -8,6 +9,28 @@ import numpy as np
 from nlptoolkit import validation
 
 logger = logging.getLogger(__name__)
+
+
+class _MetricNames(validation.Constraint):
+    """A metric name, or a non-empty collection of names (as a tuple)."""
+
+    description = "a metric name or a sequence of names"
+
+    def accepts(self, value):
+        if isinstance(value, str):
+            return True
+        return (
+            isinstance(value, Collection)
+            and len(value) > 0
+            and all(isinstance(name, str) for name in value)
+        )
+
+    def normalise(self, value):
+        return (value,) if isinstance(value, str) else tuple(value)
+
+
+# What `EarlyStopping`'s `monitor` may be.
+_METRIC_NAMES = _MetricNames()
 
 
 def _mode(monitor):
@@ -38,13 +61,7 @@ class EarlyStopping(keras.callbacks.Callback):
 
     def __init__(self, monitor="val_loss", patience=2):
         super().__init__()
-        monitors = (monitor,) if isinstance(monitor, str) else tuple(monitor)
-        if not monitors or not all(isinstance(m, str) for m in monitors):
-            raise ValueError(
-                "`monitor` must be a metric name or a sequence of names. "
-                f"Received: monitor={monitor!r}."
-            )
-        self.monitors = monitors
+        self.monitors = validation.check("monitor", monitor, _METRIC_NAMES)
         self.patience = validation.check(
             "patience", patience, validation.NON_NEGATIVE_INT
         )

@@ -25,11 +25,13 @@ import math
 import keras
 from keras import ops
 
-from nlptoolkit import validation
 from nlptoolkit.validation import FRACTION
 from nlptoolkit.validation import NON_NEGATIVE_INT
 from nlptoolkit.validation import POSITIVE_FLOAT
 from nlptoolkit.validation import POSITIVE_INT
+from nlptoolkit.validation import UNIT_INTERVAL
+from nlptoolkit.validation import Options
+from nlptoolkit.validation import check
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("cosine", "constant")
@@ -39,7 +41,19 @@ DEFAULT_CLIPNORM = 1.0
 DEFAULT_WEIGHT_DECAY = 0.01
 
 
-UNIT_INTERVAL = validation.Interval(float, 0, 1)
+def _cycle_setting(name, doc):
+    """A property kept as an int in ``_{name}``: setting it moves the
+    cycle variable the compiled train step reads."""
+    attribute = f"_{name}"
+
+    def read(self):
+        return getattr(self, attribute)
+
+    def write(self, value):
+        setattr(self, attribute, int(value))
+        self._sync_cycle()
+
+    return property(read, write, doc=doc)
 
 
 @keras.saving.register_keras_serializable(package="nlptoolkit")
@@ -81,52 +95,28 @@ class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         start_step=0,
         name=None,
     ):
-        validation.validate(
-            {
-                "peak_learning_rate": POSITIVE_FLOAT,
-                "total_steps": POSITIVE_INT,
-                "warmup_fraction": FRACTION,
-                "alpha": UNIT_INTERVAL,
-                "start_step": NON_NEGATIVE_INT,
-            },
-            {
-                "peak_learning_rate": peak_learning_rate,
-                "total_steps": total_steps,
-                "warmup_fraction": warmup_fraction,
-                "alpha": alpha,
-                "start_step": start_step,
-            },
+        self.peak_learning_rate = check(
+            "peak_learning_rate", peak_learning_rate, POSITIVE_FLOAT
         )
-        self.peak_learning_rate = float(peak_learning_rate)
-        self.warmup_fraction = float(warmup_fraction)
-        self.alpha = float(alpha)
+        self._total_steps = check("total_steps", total_steps, POSITIVE_INT)
+        self.warmup_fraction = check(
+            "warmup_fraction", warmup_fraction, FRACTION
+        )
+        self.alpha = check("alpha", alpha, UNIT_INTERVAL)
+        self._start_step = check("start_step", start_step, NON_NEGATIVE_INT)
         self.name = name
-        self._cycle = None
-        self._total_steps = int(total_steps)
-        self._start_step = int(start_step)
         self._cycle = _cycle_variable(self._cycle_values())
 
     # The cycle (start, warm-up and decay steps) is read from a variable
     # inside the compiled train step, so `rearm` moves it with an assign
     # and the train function is not traced again (with TensorFlow; other
     # backends bake Python numbers in and are re-traced by `rearm`).
-    @property
-    def start_step(self):
-        return self._start_step
-
-    @start_step.setter
-    def start_step(self, value):
-        self._start_step = int(value)
-        self._sync_cycle()
-
-    @property
-    def total_steps(self):
-        return self._total_steps
-
-    @total_steps.setter
-    def total_steps(self, value):
-        self._total_steps = int(value)
-        self._sync_cycle()
+    start_step = _cycle_setting(
+        "start_step", "The optimizer iteration the cycle starts at."
+    )
+    total_steps = _cycle_setting(
+        "total_steps", "Steps in one cycle (warm-up included)."
+    )
 
     @property
     def updates_in_place(self):
@@ -234,25 +224,23 @@ def make_optimizer(
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         return optimizer
-    validation.check(
+    check(
         "optimizer",
         optimizer,
-        validation.Options(
+        Options(
             OPTIMIZERS,
             description=f"one of {list(OPTIMIZERS)} or a "
             "keras.optimizers.Optimizer instance",
         ),
     )
-    learning_rate = validation.check(
-        "learning_rate", learning_rate, POSITIVE_FLOAT
-    )
+    learning_rate = check("learning_rate", learning_rate, POSITIVE_FLOAT)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         rate = schedule
     else:
-        validation.check(
+        check(
             "schedule",
             schedule,
-            validation.Options(
+            Options(
                 SCHEDULES,
                 description=f"one of {list(SCHEDULES)} or a keras "
                 "LearningRateSchedule instance",

@@ -242,28 +242,56 @@ class ClockOutput:
             print_fn(text)
 
 
-_TABLE_ROWS = (
-    ("runs", "runs", None),
-    ("cycles (non-warm-up)", "cycles", None),
-    ("warm-up cycles", "warmup_cycles", None),
-    ("warm-up time (s)", "warmup_seconds", 1.0),
-    ("prefill (ms)", "prefill_seconds", 1e3),
-    ("TTFT (ms)", "ttft", 1e3),
-    ("TPOT (ms)", "tpot", 1e3),
-    ("E2E (ms)", "e2e", 1e3),
-    ("ITL p50 (ms)", "itl_p50", 1e3),
-    ("ITL p90 (ms)", "itl_p90", 1e3),
-    ("ITL p99 (ms)", "itl_p99", 1e3),
-    ("step mean (ms)", "step_mean", 1e3),
-    ("re-prefill cycles", "reprefill_cycles", None),
-    ("re-prefill mean (ms)", "reprefill_seconds", 1e3),
-    ("batch mean (ms)", "batch_latency_mean", 1e3),
-    ("batch p99 (ms)", "batch_latency_p99", 1e3),
-    ("cycles/s", "cycles_per_second", 1.0),
-    ("tokens/s", "tokens_per_second", 1.0),
-    ("samples/s", "samples_per_second", 1.0),
-    ("slope (ms/position)", "slope_ms_per_position", 1.0),
-    ("intercept (ms)", "intercept_ms", 1.0),
+# The summary table, in blocks of figures shown alike: ``(scale, rows)``,
+# ``rows`` being ``(row name, summary key)`` pairs. A ``scale`` of None
+# shows a count as it is; a number multiplies the figure before it is
+# shown (1e3: seconds in milliseconds).
+_TABLE_BLOCKS = (
+    (
+        None,
+        (
+            ("runs", "runs"),
+            ("cycles (non-warm-up)", "cycles"),
+            ("warm-up cycles", "warmup_cycles"),
+        ),
+    ),
+    (1.0, (("warm-up time (s)", "warmup_seconds"),)),
+    (
+        1e3,
+        (
+            ("prefill (ms)", "prefill_seconds"),
+            ("TTFT (ms)", "ttft"),
+            ("TPOT (ms)", "tpot"),
+            ("E2E (ms)", "e2e"),
+            ("ITL p50 (ms)", "itl_p50"),
+            ("ITL p90 (ms)", "itl_p90"),
+            ("ITL p99 (ms)", "itl_p99"),
+            ("step mean (ms)", "step_mean"),
+        ),
+    ),
+    (None, (("re-prefill cycles", "reprefill_cycles"),)),
+    (
+        1e3,
+        (
+            ("re-prefill mean (ms)", "reprefill_seconds"),
+            ("batch mean (ms)", "batch_latency_mean"),
+            ("batch p99 (ms)", "batch_latency_p99"),
+        ),
+    ),
+    (
+        1.0,
+        (
+            ("cycles/s", "cycles_per_second"),
+            ("tokens/s", "tokens_per_second"),
+            ("samples/s", "samples_per_second"),
+            ("slope (ms/position)", "slope_ms_per_position"),
+            ("intercept (ms)", "intercept_ms"),
+        ),
+    ),
+)
+# The table's rows: ``(row name, summary key, scale)``.
+_TABLE_ROWS = tuple(
+    (name, key, scale) for scale, rows in _TABLE_BLOCKS for name, key in rows
 )
 
 

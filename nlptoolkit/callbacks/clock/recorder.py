@@ -18,6 +18,8 @@ from nlptoolkit.callbacks.clock.output import ClockOutput
 from nlptoolkit.callbacks.clock.plots import ClockPlots
 from nlptoolkit.callbacks.clock.schema import _AFTER_PREFILL
 from nlptoolkit.callbacks.clock.statistics import ClockStatistics
+from nlptoolkit.validation import STRING
+from nlptoolkit.validation import check
 
 # The clock's one logger (the package's name, as before the split).
 logger = logging.getLogger(__package__)
@@ -171,11 +173,7 @@ class InferenceClock(
 
     def __init__(self, label=None):
         super().__init__()
-        if label is not None and not isinstance(label, str):
-            raise ValueError(
-                f"`label` must be a string or None. Received: label={label!r}"
-            )
-        self.label = label
+        self.label = check("label", label, STRING, None)
         self.reset()
 
     # ------------------------------------------------------------------

@@ -19,24 +19,8 @@ _AFTER_PREFILL = ("step", "chunk", "reprefill")
 # Kinds whose rows time decoding steps (per step: `seconds / span`).
 _STEP_KINDS = ("step", "chunk")
 
-# Column order of `to_dataframe()` and of the CSV / JSON exports. `label`,
-# `backbone` and `decode` come from the run a cycle belongs to; the others
-# are stored per cycle, in `_CYCLE_FIELDS` order.
-COLUMNS = (
-    "kind",
-    "run",
-    "label",
-    "index",
-    "position",
-    "batch_size",
-    "tokens",
-    "seconds",
-    "warmup",
-    "start",
-    "span",
-    "backbone",
-    "decode",
-)
+# The fields stored per cycle, in tuple order (the `_K`, `_RUN`, ...
+# indices below).
 _CYCLE_FIELDS = (
     "kind",
     "run",
@@ -49,4 +33,16 @@ _CYCLE_FIELDS = (
     "start",
     "span",
 )
-_K, _RUN, _IDX, _POS, _BS, _TOK, _SEC, _WARM, _START, _SPAN = range(10)
+_K, _RUN, _IDX, _POS, _BS, _TOK, _SEC, _WARM, _START, _SPAN = range(
+    len(_CYCLE_FIELDS)
+)
+# Column order of `to_dataframe()` and of the CSV / JSON exports: the
+# cycle's fields, with `label` (after `run`), `backbone` and `decode` (at
+# the end) from the run the cycle belongs to.
+COLUMNS = (
+    *_CYCLE_FIELDS[:_IDX],
+    "label",
+    *_CYCLE_FIELDS[_IDX:],
+    "backbone",
+    "decode",
+)
