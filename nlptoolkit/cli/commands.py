@@ -153,13 +153,12 @@ def write_files(folder, files, strategy=None, overwrite=False, own=()):
 
 class TaskCommands:
     """The command line of one task (``spec``). A subclass sets the class
-    attributes and fills in the hooks: ``inputs(frame)`` (a split's
-    DataFrame as the task's inputs, a tuple), ``load_data(args)`` (a
+    attributes and fills in the hooks: ``load_data(args)`` (a
     :class:`Data`), ``score(task, data, args)`` (test metrics beside the
     baseline's and the task's own entries, and its own files),
-    ``evaluate_model(task, inputs, args)`` (metrics printed; ``(files,
-    note)``), ``add_run_arguments(parser)`` and ``run_model(task, args,
-    callbacks)`` (the predict-like verb)."""
+    ``add_run_arguments(parser)`` and ``run_model(task, args,
+    callbacks)`` (the predict-like verb); ``inputs`` and
+    ``evaluate_model`` where the generic ones do not fit."""
 
     evaluate_writes = False  # evaluate has --output, --overwrite, --top-k
     evaluate_needs_dataset = False  # evaluate has no default --dataset
@@ -170,6 +169,7 @@ class TaskCommands:
     train_flags = ()  # this task's train flags, rows for base.add_flags
     decodes = None  # the method whose decoding flags the commands take
     decoding_flags = {}  # {command: (fields left out, its defaults)}
+    evaluate_keys = None  # the metrics evaluate prints (default: all)
 
     def __init__(self, spec):
         self.spec = spec
@@ -391,6 +391,21 @@ class TaskCommands:
         """``nlptoolkit.load(path)``, refusing another task's model."""
         kind = self.load_class or self.spec.task_class
         return base.load_task(path, kind, self.model_kind)
+
+    def inputs(self, frame):
+        """A split's DataFrame as the task's inputs: its columns' lists."""
+        return tuple(frame[role].tolist() for role in self.spec.columns)
+
+    def evaluate_model(self, task, inputs, args):
+        """Metrics of a loaded model on ``inputs``, printed; returns
+        ``(files, note)``: the highest-loss rows where evaluate writes."""
+        metrics = task.evaluate(*inputs)
+        rows = [[k, f"{metrics[k]:.4f}"] for k in self.evaluate_keys or metrics]
+        print(base.format_table(rows, ["metric", "value"]))
+        if not self.evaluate_writes:
+            return {}, None
+        top = task.top_losses(*inputs, k=args.top_k)
+        return {"top_losses.csv": top}, f"{len(top)} highest-loss examples"
 
     def evaluate(self, args):
         """``evaluate``: metrics of a saved model, files beside it."""

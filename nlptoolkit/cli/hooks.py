@@ -35,12 +35,6 @@ MAX_MINUTES = ("max-minutes", base.positive_float, 5.0,
                "stop training after this long (default 5)")  # fmt: skip
 
 
-def values_table(metrics, keys):
-    """``metric value`` rows of ``keys``, as text."""
-    rows = [[key, f"{metrics[key]:.4f}"] for key in keys]
-    return base.format_table(rows, ["metric", "value"])
-
-
 class ClassifierCommands(TaskCommands):
     """``classification`` and ``sentiment``: against TF-IDF + logistic
     regression."""
@@ -49,6 +43,7 @@ class ClassifierCommands(TaskCommands):
     file_subset = "sample"
     model_kind = "classifiers"
     load_class = TextClassifier  # sentiment's CLI runs any classifier
+    evaluate_keys = ("accuracy", "macro_f1")
     # The classifiers' training defaults, as their parsers had them.
     train_defaults = {"optimizer": "adamw", "schedule": "cosine",
                       "early_stopping": True}  # fmt: skip
@@ -78,9 +73,6 @@ class ClassifierCommands(TaskCommands):
         if args.command == "evaluate" and not (args.test_file or args.dataset):
             raise UserError("evaluate needs --dataset NAME or --test-file")
 
-    def inputs(self, frame):
-        return frame["text"], frame["label"]
-
     def load_data(self, args):
         from nlptoolkit import datasets
 
@@ -97,7 +89,7 @@ class ClassifierCommands(TaskCommands):
             "%s: %d train / %s validation / %d test rows",
             *(name, len(train[0]), shown, len(test[0])),
         )
-        return Data(train, validation, test, name, train[0].tolist())
+        return Data(train, validation, test, name, train[0])
 
     def score(self, task, data, args):
         from nlptoolkit.baselines import TfidfLogisticRegression
@@ -107,8 +99,8 @@ class ClassifierCommands(TaskCommands):
         metrics = task.evaluate(texts, labels)
         start = time.perf_counter()
         baseline = TfidfLogisticRegression(seed=args.seed)
-        baseline.fit(data.texts, data.train[1].tolist())
-        scores = baseline.evaluate(texts.tolist(), labels.tolist())
+        baseline.fit(data.texts, data.train[1])
+        scores = baseline.evaluate(texts, labels)
         config = task.training_config
         metrics.update(
             baseline="tfidf-1-2gram+logreg",
@@ -124,11 +116,6 @@ class ClassifierCommands(TaskCommands):
         matrix, names = metrics["confusion_matrix"], metrics["label_names"]
         plot = functools.partial(plot_confusion_matrix, matrix, names)
         return metrics, {"confusion_matrix.png": plot}
-
-    def evaluate_model(self, task, inputs, args):
-        print(values_table(task.evaluate(*inputs), ("accuracy", "macro_f1")))
-        top = task.top_losses(*inputs, k=args.top_k)
-        return {"top_losses.csv": top}, f"{len(top)} highest-loss examples"
 
     def add_run_arguments(self, parser):
         parser.add_argument("texts", nargs="+", help="texts to classify")
@@ -317,9 +304,6 @@ class GeneratorCommands(TaskCommands):
         with open(path, encoding="utf-8") as handle:
             return pd.DataFrame({"text": [handle.read()]})
 
-    def inputs(self, frame):
-        return (frame["text"].tolist(),)
-
     def load_data(self, args):
         train = self.split(args, "train")
         held_out = self.split(args, "test" if args.test_file else "validation")
@@ -360,11 +344,6 @@ class GeneratorCommands(TaskCommands):
     def wrote(self, output, files):
         sample = files["samples.txt"].split(SEPARATOR)[0]
         return f"\n{sample}\n{super().wrote(output, files)}"
-
-    def evaluate_model(self, task, inputs, args):
-        metrics = task.evaluate(*inputs)
-        print(values_table(metrics, metrics))
-        return {}, None
 
     def add_run_arguments(self, parser):
         help_text = "a prompt (repeat for a batch)"
