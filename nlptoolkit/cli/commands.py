@@ -285,8 +285,8 @@ class TaskCommands:
     def model_kwargs(self, args):
         """The task constructor's options given on the command line (the
         task's defaults apply to the others)."""
-        names = self.spec.model_options
-        return {n: getattr(args, n) for n in names if getattr(args, n, None)}
+        values = {n: getattr(args, n, None) for n in self.spec.model_options}
+        return {n: value for n, value in values.items() if value is not None}
 
     def epochs(self, task, args):
         return args.epochs or self.spec.default_epochs
