@@ -76,6 +76,12 @@ def _spec(task_class, alias, verb, command, dataset, backbone, epochs,
     )  # fmt: skip
 
 
+def _row(key, fmt, label=None, baseline=None):
+    """A ``metric_rows`` row: the baseline's key is ``baseline_<key>``
+    unless given."""
+    return (label or key, key, baseline or f"baseline_{key}", fmt)
+
+
 def _classifier(task_class, alias, dataset, epochs, run):
     return _spec(
         task_class, alias, "classify", "predict", dataset, "lstm", epochs,
@@ -86,9 +92,9 @@ def _classifier(task_class, alias, dataset, epochs, run):
         columns={"text": "text", "label": "label"},
         baseline="tfidf+logreg",
         metric_rows=(
-            ("accuracy", "accuracy", "baseline_accuracy", ".4f"),
-            ("macro_f1", "macro_f1", "baseline_macro_f1", ".4f"),
-            ("train_seconds", "train_seconds", "baseline_train_seconds", ".1f"),
+            _row("accuracy", ".4f"),
+            _row("macro_f1", ".4f"),
+            _row("train_seconds", ".1f"),
         ),
         title="{dataset} test ({rows} rows), {backbone}:",
         default_run=run,
@@ -203,8 +209,7 @@ TASK_SPECS = {
             columns={"document": "document", "summary": "summary"},
             baseline="Lead-3",
             metric_rows=tuple(
-                (key, key, f"baseline_{key}", ".2f")
-                for key in ("rouge1", "rouge2", "rougeL")
+                _row(key, ".2f") for key in ("rouge1", "rouge2", "rougeL")
             ),
             title="test, {backbone} vs Lead-3 (ROUGE F1 %):",
             default_run=_SUMMARIZATION_RUN,
@@ -239,15 +244,15 @@ TASK_SPECS = {
             columns={"text": "text"},
             baseline="n-gram",
             metric_rows=(
-                ("loss (nats/token)", "loss", "baseline_loss", ".4f"),
-                ("perplexity", "perplexity", "baseline_perplexity", ".2f"),
-                (
-                    "perplexity per word",
+                _row("loss", ".4f", "loss (nats/token)"),
+                _row("perplexity", ".2f"),
+                _row(
                     "word_perplexity",
-                    "baseline_perplexity",
                     ".2f",
+                    "perplexity per word",
+                    "baseline_perplexity",
                 ),
-                ("train_seconds", "train_seconds", "baseline_seconds", ".0f"),
+                _row("train_seconds", ".0f", baseline="baseline_seconds"),
             ),
             title="validation, {backbone} vs {baseline}:",
             default_run=_GENERATION_RUN,
