@@ -1,14 +1,13 @@
-"""What each task's command line does that the others do not: its model
-options, how its columns are read, its baseline, its extra files, and its
-predict-like verb (``predict``, ``summarize``, ``generate``).
+"""What each task family's command line does that the others do not (its
+inputs, its score against its baseline, its own files, its evaluation,
+its predict-like verb); the rest is its spec in
+``nlptoolkit.tasks.registry`` and :mod:`~nlptoolkit.cli.commands`.
 
 :data:`COMMANDS` maps a task id to its :class:`TaskCommands` subclass;
 :func:`task_main` gives ``python -m nlptoolkit.tasks.<task>``'s ``main``.
 """
 
-import dataclasses
-import inspect
-import json
+import functools
 import logging
 import os
 import sys
@@ -19,59 +18,21 @@ from nlptoolkit.cli import recipes
 from nlptoolkit.cli.base import UserError
 from nlptoolkit.cli.commands import Data
 from nlptoolkit.cli.commands import TaskCommands
-from nlptoolkit.cli.config import add_config_arguments
-from nlptoolkit.cli.config import config_from_args
+from nlptoolkit.cli.commands import decoding
+from nlptoolkit.cli.commands import decoding_record
 from nlptoolkit.decoding import GenerationConfig
 from nlptoolkit.tasks.classification import TextClassifier
 from nlptoolkit.tasks.generation import TextGenerator
 from nlptoolkit.tasks.registry import get_task_spec
 from nlptoolkit.tasks.summarization import Summarizer
+from nlptoolkit.validation import argparse_type
 
 logger = logging.getLogger("nlptoolkit")
 EXAMPLES = 20  # summaries written to examples.jsonl
 SAMPLE_PROMPTS = ["ROMEO:", "First Citizen:\n", "The king"]
-SUMMARIZE = Summarizer.summarize
+SEPARATOR = "\n\n-----\n\n"  # between samples, in samples.txt and printed
 MAX_MINUTES = ("max-minutes", base.positive_float, 5.0,
                "stop training after this long (default 5)")  # fmt: skip
-
-
-def decoding_fields(method):
-    """The ``GenerationConfig`` fields ``method`` (``generate``,
-    ``summarize``) takes: all of them where it takes ``config=``."""
-    takes = inspect.signature(method).parameters
-    fields = dataclasses.fields(GenerationConfig)
-    return [f.name for f in fields if "config" in takes or f.name in takes]
-
-
-def add_decoding_arguments(parser, method, exclude=(), **defaults):
-    """The decoding flags, one per ``GenerationConfig`` field that
-    ``method`` takes (``defaults``: this command's own defaults)."""
-    names = [name for name in decoding_fields(method) if name not in exclude]
-    add_config_arguments(parser, GenerationConfig, defaults, fields=names)
-
-
-def decoding(args, method, **changes):
-    """``(keyword arguments for method, GenerationConfig)`` of the
-    decoding flags (the config checks them together)."""
-    config = config_from_args(GenerationConfig, args).replace(**changes)
-    takes = inspect.signature(method).parameters
-    if "config" in takes:
-        return {"config": config}, config
-    names = decoding_fields(method)
-    return {name: getattr(config, name) for name in names}, config
-
-
-def decoding_record(config):
-    """What ``metrics.json`` records of a config: its sampler's settings
-    (as before ``GenerationConfig``) and ``generation_config``."""
-    sampler = config.make_sampler()
-    return {
-        "sampler": config.sampler,
-        "num_beams": getattr(sampler, "num_beams", None),
-        "length_penalty": getattr(sampler, "length_penalty", None),
-        "no_repeat_ngram_size": config.no_repeat_ngram_size,
-        "generation_config": config.to_dict(),
-    }
 
 
 class ClassifierCommands(TaskCommands):
@@ -81,118 +42,80 @@ class ClassifierCommands(TaskCommands):
     evaluate_writes = evaluate_needs_dataset = True
     file_subset = "sample"
     model_kind = "classifiers"
-    model_options = {
-        "sequence_length": "tokens kept per text (default: 95th "
-        "percentile, <= 512)",
-        "hidden_dim": None,
-        "num_layers": None,
-        "vocabulary_size": None,
-    }
-
     load_class = TextClassifier  # sentiment's CLI runs any classifier
-
-    def add_train_arguments(self, parser):
-        # The classifiers' training defaults, as their parsers had them.
-        parser.set_defaults(
-            optimizer="adamw", schedule="cosine", early_stopping=True
-        )
-        base.add_flags(parser, [
-            ("freeze-backbone", bool, False,
-             "pretrained backbones: keep its weights, train the head only"),
-            ("class-weight", ("balanced",), None,
-             "weight classes inversely to their frequency"),
-        ])  # fmt: skip
+    evaluate_keys = ("accuracy", "macro_f1")
+    # The classifiers' training defaults, as their parsers had them.
+    train_defaults = {"optimizer": "adamw", "schedule": "cosine",
+                      "early_stopping": True}  # fmt: skip
+    train_flags = [
+        ("freeze-backbone", bool, False,
+         "pretrained backbones: keep its weights, train the head only"),
+        ("class-weight", ("balanced",), None,
+         "weight classes inversely to their frequency"),
+    ]  # fmt: skip
 
     def model_kwargs(self, args):
-        kwargs = super().model_kwargs(args)
-        if args.freeze_backbone:
-            kwargs["freeze_backbone"] = True
-        return kwargs
-
-    def fit_options(self, args):
-        return {**super().fit_options(args), "class_weight": args.class_weight}
+        frozen = {"freeze_backbone": True} if args.freeze_backbone else {}
+        return {**super().model_kwargs(args), **frozen}
 
     def epochs(self, task, args):
         if task.pretrained and not args.epochs:
             return None  # The task's own: few for a pretrained model.
         return super().epochs(task, args)
 
-    def load_data(self, args):
-        from nlptoolkit import datasets
-
-        if args.train_file and not args.test_file:
+    def check_args(self, args):
+        super().check_args(args)
+        if args.command == "train" and args.train_file and not args.test_file:
             raise UserError(
                 "--train-file needs --test-file too (the file to report "
                 "test metrics on)."
             )
-        name, splits = os.path.basename(args.train_file or ""), ()
-        if not args.train_file:
-            info = datasets.get_info(args.dataset)
-            name, splits = info.name, info.split_names
-        train = self.read_split(args, "train")
-        test = self.read_split(args, "test")
+        if args.command == "evaluate" and not (args.test_file or args.dataset):
+            raise UserError("evaluate needs --dataset NAME or --test-file")
+
+    def load_data(self, args):
+        from nlptoolkit import datasets
+
+        info = None if args.train_file else datasets.get_info(args.dataset)
+        train, test = self.split(args, "train"), self.split(args, "test")
         # Without a validation split, ``fit`` holds out 10% of the training
         # rows itself (stratified by label, seeded) for early stopping.
         validation, shown = None, "10% of train"
-        if "validation" in splits:
-            frame = self.read_split(args, "validation")
-            validation, shown = (frame["text"], frame["label"]), len(frame)
+        if info and "validation" in info.split_names:
+            validation = self.split(args, "validation")
+            shown = len(validation[0])
+        name = self.dataset_name(args)
         logger.info(
             "%s: %d train / %s validation / %d test rows",
-            *(name, len(train), shown, len(test)),
+            *(name, len(train[0]), shown, len(test[0])),
         )
-        train_data = (train["text"], train["label"])
-        texts = train["text"].tolist()
-        return Data(train_data, validation, test, name, name, texts)
+        return Data(train, validation, test, name, train[0])
 
     def score(self, task, data, args):
         from nlptoolkit.baselines import TfidfLogisticRegression
+        from nlptoolkit.metrics import plot_confusion_matrix
 
-        texts, labels = data.test["text"], data.test["label"]
+        texts, labels = data.test
         metrics = task.evaluate(texts, labels)
         start = time.perf_counter()
         baseline = TfidfLogisticRegression(seed=args.seed)
-        baseline.fit(data.texts, data.train[1].tolist())
-        scores = baseline.evaluate(texts.tolist(), labels.tolist())
+        baseline.fit(data.texts, data.train[1])
+        scores = baseline.evaluate(texts, labels)
+        config = task.training_config
         metrics.update(
             baseline="tfidf-1-2gram+logreg",
             baseline_accuracy=scores["accuracy"],
             baseline_macro_f1=scores["macro_f1"],
             baseline_train_seconds=time.perf_counter() - start,
+            sequence_length=task.model.task_config["sequence_length"],
+            train_rows=config["train_rows"],
+            validation_rows=config["validation_rows"],
+            validation_carved_from_train=data.validation is None,
+            test_rows=len(texts),
         )
-        return metrics, None
-
-    def record(self, task, data, args, state):
-        config = task.training_config
-        return {
-            "sequence_length": task.model.task_config["sequence_length"],
-            "train_rows": config["train_rows"],
-            "validation_rows": config["validation_rows"],
-            "validation_carved_from_train": data.validation is None,
-            "test_rows": len(data.test),
-        }
-
-    def write_extras(self, tmp, task, metrics, state):
-        from nlptoolkit.metrics import plot_confusion_matrix
-
-        path = os.path.join(tmp, "confusion_matrix.png")
-        names = metrics["label_names"]
-        plot_confusion_matrix(metrics["confusion_matrix"], names, path)
-
-    def wrote(self, output, state):
-        return f"\nwrote {output}/model.keras, metrics.json, history.csv, plots"
-
-    def check_evaluate_args(self, args):
-        if not args.test_file and not args.dataset:
-            raise UserError("evaluate needs --dataset NAME or --test-file")
-
-    def evaluate_model(self, task, args):
-        frame = self.read_split(args, "test" if args.test_file else args.split)
-        metrics = task.evaluate(frame["text"], frame["label"])
-        rows = [[k, f"{metrics[k]:.4f}"] for k in ("accuracy", "macro_f1")]
-        print(base.format_table(rows, ["metric", "value"]))
-        top = task.top_losses(frame["text"], frame["label"], k=args.top_k)
-        return {"top_losses.csv": top}, f"{len(top)} highest-loss examples"
+        matrix, names = metrics["confusion_matrix"], metrics["label_names"]
+        plot = functools.partial(plot_confusion_matrix, matrix, names)
+        return metrics, {"confusion_matrix.png": plot}
 
     def add_run_arguments(self, parser):
         parser.add_argument("texts", nargs="+", help="texts to classify")
@@ -209,48 +132,39 @@ class ClassifierCommands(TaskCommands):
 
 
 class SummarizerCommands(TaskCommands):
-    """``summarization``: ROUGE against Lead-3."""
+    """``summarization``: ROUGE against Lead-3. Its test summaries are
+    decoded with train's decoding flags (``--seed`` is training's); in
+    ``evaluate``, ``--top-k`` is the rows of ``top_losses-NAME.csv`` (as
+    before) and ``--sampler-top-k`` the top_k sampler's k."""
 
     evaluate_writes = True
     model_kind = "summarizers"
-    model_options = {
-        "tokenizer": "word | wordpiece (default word; a pretrained "
-        "--backbone brings its own)",
-        "vocabulary_size": None,
-        "sequence_length": "document tokens kept (default 256; a "
-        "pretrained model: at most its positions)",
-        "summary_length": "summary tokens for training (default 64)",
-        "hidden_dim": None,
-        "intermediate_dim": None,
-        "num_layers": None,
-        "num_heads": None,
+    train_flags = [MAX_MINUTES]
+    decodes = Summarizer.summarize
+    decoding_flags = {
+        "train": (("seed",), {"sampler": "greedy"}),
+        "evaluate": (("top_k",), {"sampler": "greedy"}),
+        "summarize": ((), {"sampler": "beam"}),
     }
 
-    def add_train_arguments(self, parser):
-        base.add_flags(parser, [MAX_MINUTES])
-        # --seed is training's; the test summaries are decoded with these.
-        add_decoding_arguments(parser, SUMMARIZE, ("seed",), sampler="greedy")
+    def build_parser(self):
+        parser = super().build_parser()
+        field = GenerationConfig.__dataclass_fields__["top_k"]
+        recipes.subcommand_parser(parser, "evaluate").add_argument(
+            "--sampler-top-k", default=field.default,
+            type=argparse_type(*field.metadata["constraints"], name="top_k"),
+            help=field.metadata["help"],
+        )  # fmt: skip
+        return parser
 
-    def add_evaluate_arguments(self, parser):
-        # --top-k is the rows of top_losses-NAME.csv here (as before).
-        add_decoding_arguments(parser, SUMMARIZE, ("top_k",), sampler="greedy")
-
-    def check_train_args(self, args):
-        decoding(args, SUMMARIZE)  # The test summaries' settings fail now.
-        if args.test_file and not args.train_file:
+    def check_args(self, args):
+        super().check_args(args)
+        if args.command == "train" and args.test_file and not args.train_file:
             raise UserError("--test-file needs --train-file as well")
 
-    def check_evaluate_args(self, args):
-        decoding(args, SUMMARIZE)
-
-    def fit_options(self, args):
-        options = super().fit_options(args)
-        return {**options, "max_seconds": args.max_minutes * 60}
-
-    def pairs(self, args, split):
-        """(documents, summaries, references) of a split; references may
-        be lists (several per document)."""
-        frame = self.read_split(args, split)
+    def inputs(self, frame):
+        """(documents, summaries, references); references may be lists
+        (several per document)."""
         summaries = frame["summary"].tolist()
         references = summaries
         if "references" in frame.columns:
@@ -258,75 +172,66 @@ class SummarizerCommands(TaskCommands):
         return frame["document"].tolist(), summaries, references
 
     def load_data(self, args):
-        documents, summaries, _ = self.pairs(args, "train")
-        test = self.pairs(args, "test")
+        documents, summaries, _ = self.split(args, "train")
+        test = self.split(args, "test")
         # Validation loss from the dataset's validation split (the test
         # file when training from files); nothing is selected on it.
-        validation = test if args.train_file else self.pairs(args, "validation")
-        name = os.path.basename(args.train_file or "") or args.dataset
-        texts = documents + summaries
-        train = (documents, summaries)
-        return Data(train, validation[:2], test, name, args.dataset, texts)
+        validation = test if args.train_file else self.split(args, "validation")
+        train, texts = (documents, summaries), documents + summaries
+        return Data(train, validation[:2], test, self.dataset_name(args), texts)
 
-    def score(self, task, data, args):
-        documents, _, references = data.test
-        options, _ = decoding(args, task.summarize)
-        batch_size = max(args.batch_size, 32)
-        summaries = task.summarize(documents, **options, batch_size=batch_size)
+    def summaries(self, task, inputs, args, changes=(), **options):
+        """ROUGE of ``task``'s summaries of ``inputs`` beside Lead-3's and
+        the decoding's record (``changes``: to the decoding flags), and
+        ``(documents, references, summaries)``."""
+        documents, _, references = inputs
+        kwargs, config = decoding(args, task.summarize, **dict(changes))
+        summaries = task.summarize(documents, **kwargs, **options)
         metrics = task.score(documents, references, summaries)
-        metrics["train_seconds"] = task.train_seconds
+        metrics.update(decoding_record(config))
         return metrics, (documents, references, summaries)
 
-    def record(self, task, data, args, state):
-        first = data.test[2][0]
-        return {
-            "baseline": "Lead-3",
-            "test_examples": len(data.test[0]),
-            "references_per_example": len(first)
-            if isinstance(first, list)
-            else 1,
-            **decoding_record(decoding(args, SUMMARIZE)[1]),
-            "config": task.get_config(),
-        }
-
-    def write_extras(self, tmp, task, metrics, state):
+    def score(self, task, data, args):
+        batch_size = max(args.batch_size, 32)
+        metrics, rows = self.summaries(
+            task, data.test, args, batch_size=batch_size
+        )
+        first = rows[1][0]
+        metrics.update(
+            train_seconds=task.train_seconds,
+            baseline="Lead-3",
+            test_examples=len(rows[0]),
+            references_per_example=len(first) if isinstance(first, list) else 1,
+            config=task.get_config(),
+        )
         keys = ("document", "reference", "prediction")
-        rows = list(zip(*state, strict=True))[:EXAMPLES]
-        path = os.path.join(tmp, "examples.jsonl")
-        with open(path, "w", encoding="utf-8") as handle:
-            for row in rows:
-                record = dict(zip(keys, row, strict=True))
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        examples = [
+            dict(zip(keys, row, strict=True)) for row in zip(*rows, strict=True)
+        ][:EXAMPLES]
+        return metrics, {"examples.jsonl": examples}
 
-    def evaluate_model(self, task, args):
+    def evaluate_model(self, task, inputs, args):
         """ROUGE vs Lead-3 into ``evaluation-NAME.json``, the worst-ROUGE-L
         summaries into ``top_losses-NAME.csv`` (NAME: the sampler,
         ``beam4`` for 4 beams)."""
         from nlptoolkit.training import summarization_top_losses
 
-        split = "test" if args.test_file else args.split
-        documents, _, references = self.pairs(args, split)
-        options, config = decoding(args, task.summarize)
         start = time.perf_counter()
-        summaries = task.summarize(documents, **options)
+        top_k = {"top_k": args.sampler_top_k}
+        metrics, rows = self.summaries(task, inputs, args, top_k)
         seconds = time.perf_counter() - start
-        metrics = task.score(documents, references, summaries)
         print(self.table(metrics, ["metric", "model", "Lead-3"]))
-        record = decoding_record(config)
-        beams = record["num_beams"]
-        name = f"beam{beams}" if beams else record["sampler"]
-        metrics.update(
-            model=os.path.abspath(args.model),
-            split=split,
-            examples=len(documents),
-            **record,
-            decode_seconds=seconds,
-        )
-        top = summarization_top_losses(
-            documents, references, summaries, k=args.top_k
-        )
-        files = {f"evaluation-{name}.json": metrics}
-        files[f"top_losses-{name}.csv"] = top
+        beams = metrics["num_beams"]
+        name = f"beam{beams}" if beams else metrics["sampler"]
+        split = "test" if args.test_file else args.split
+        model, examples = os.path.abspath(args.model), len(rows[0])
+        metrics.update(model=model, split=split, examples=examples)
+        metrics["decode_seconds"] = seconds
+        top = summarization_top_losses(*rows, k=args.top_k)
+        files = {
+            f"evaluation-{name}.json": metrics,
+            f"top_losses-{name}.csv": top,
+        }
         return files, f"{len(top)} lowest-ROUGE-L summaries"
 
     def add_run_arguments(self, parser):
@@ -336,25 +241,21 @@ class SummarizerCommands(TaskCommands):
             "(--document-column), or the text itself",
         )
         parser.add_argument("--document-column", default="document")
-        add_decoding_arguments(parser, SUMMARIZE, sampler="beam")
-
-    def documents(self, args):
-        text = args.input
-        if text.endswith((".csv", ".tsv", ".jsonl")):
-            columns = {"document": args.document_column}
-            return self.read_file(text, columns)["document"].tolist()
-        if text.endswith(".txt") and not os.path.isfile(text):
-            raise FileNotFoundError(f"No such file: {text!r}")
-        if os.path.isfile(text):
-            with open(text, encoding="utf-8") as handle:
-                return [handle.read()]
-        return [text]
 
     def run_model(self, task, args, callbacks):
+        text, documents = args.input, [args.input]
+        if text.endswith((".csv", ".tsv", ".jsonl")):
+            columns = {"document": args.document_column}
+            documents = self.read_file(text, columns)["document"].tolist()
+        elif text.endswith(".txt") and not os.path.isfile(text):
+            raise FileNotFoundError(f"No such file: {text!r}")
+        elif os.path.isfile(text):
+            with open(text, encoding="utf-8") as handle:
+                documents = [handle.read()]
         options, _ = decoding(args, task.summarize)
-        documents = self.documents(args)
-        summaries = task.summarize(documents, callbacks=callbacks, **options)
-        print("\n".join(summaries))
+        print(
+            "\n".join(task.summarize(documents, callbacks=callbacks, **options))
+        )
 
 
 def sample_prompts(dataset, texts, count=3, words=3):
@@ -367,11 +268,9 @@ def sample_prompts(dataset, texts, count=3, words=3):
     >>> sample_prompts("ptb", ["the market fell today\nshares of ibm rose"])
     ['the market fell', 'shares of ibm']
     """
-    if dataset == "tiny_shakespeare":
-        return list(SAMPLE_PROMPTS)
     lines = [line for text in texts for line in text.splitlines()]
     lines = [line for line in lines if line.split()]
-    if not lines:
+    if dataset == "tiny_shakespeare" or not lines:
         return list(SAMPLE_PROMPTS)
     picks = lines[:: max(1, len(lines) // count)][:count]
     return [" ".join(line.split()[:words]) for line in picks]
@@ -384,29 +283,16 @@ class GeneratorCommands(TaskCommands):
     with its own tokenizer; of the size options only ``--sequence-length``
     (the training window) applies."""
 
-    file_subset = None  # a corpus file is read whole
+    file_subset = "whole"  # a corpus file is read whole
     model_kind = "generators"
-    model_options = {
-        "tokenizer": "char | word | wordpiece (default char; a pretrained "
-        "--backbone brings its own)",
-        "sequence_length": None,
-        "vocabulary_size": "largest vocabulary, special tokens included "
-        "(default: 512 for chars, 8000 otherwise)",
-        "hidden_dim": None,
-        "num_layers": None,
-    }
-
-    def add_train_arguments(self, parser):
-        parser.set_defaults(sequence_length=64)
-        base.add_flags(parser, [
-            MAX_MINUTES,
-            ("ngram-order", base.positive_int, None, "order of the n-gram "
-             "baseline (default: 7 for chars, 3 for words)"),
-        ])  # fmt: skip
-
-    def fit_options(self, args):
-        options = super().fit_options(args)
-        return {**options, "max_seconds": args.max_minutes * 60}
+    train_defaults = {"sequence_length": 64}
+    train_flags = [
+        MAX_MINUTES,
+        ("ngram-order", base.positive_int, None, "order of the n-gram "
+         "baseline (default: 7 for chars, 3 for words)"),
+    ]  # fmt: skip
+    decodes = TextGenerator.generate
+    decoding_flags = {"generate": ((), {"sampler": "top_k", "max_length": 200})}
 
     def read_file(self, path, columns):
         if path.endswith((".csv", ".tsv", ".jsonl")):
@@ -418,19 +304,17 @@ class GeneratorCommands(TaskCommands):
         with open(path, encoding="utf-8") as handle:
             return pd.DataFrame({"text": [handle.read()]})
 
-    def corpus(self, args, split):
-        return self.read_split(args, split)["text"].tolist()
-
     def load_data(self, args):
-        train = self.corpus(args, "train")
-        held_out = self.corpus(args, "test" if args.test_file else "validation")
-        name = os.path.basename(args.train_file or "") or args.dataset
-        return Data((train,), held_out, held_out, name, args.dataset, train)
+        train = self.split(args, "train")
+        held_out = self.split(args, "test" if args.test_file else "validation")
+        return Data(
+            train, held_out[0], held_out, self.dataset_name(args), train[0]
+        )
 
     def score(self, task, data, args):
         from nlptoolkit.baselines import NGramLanguageModel
 
-        validation, level = data.test, task.tokenizer_level
+        (validation,), level = data.test, task.tokenizer_level
         metrics = task.evaluate(validation)
         if level not in ("char", "preset"):  # A preset's has them.
             metrics.update(task.word_metrics(validation, metrics["loss"]))
@@ -439,51 +323,31 @@ class GeneratorCommands(TaskCommands):
         start = time.perf_counter()
         ngram = NGramLanguageModel(order=order, level=level).fit(data.texts)
         baseline = ngram.evaluate(validation)
+        context = task.decoder.adapter.max_positions
+        length = 200 if context is None else max(1, context - 16)
+        if task.pretrained:
+            length = min(length, task.pretrained_sample_length)
+        config = {"max_length": length, "sampler": "top_k", "seed": args.seed}
         metrics.update(
             train_seconds=task.train_seconds,
             baseline=f"{order}-gram Kneser-Ney ({level})",
             baseline_loss=baseline["loss"],
             baseline_perplexity=baseline["perplexity"],
             baseline_seconds=time.perf_counter() - start,
+            generation_config=GenerationConfig(**config).to_dict(),
+            tokenizer=task.tokenizer_level,
         )
-        context = task.decoder.adapter.max_positions
-        length = 200 if context is None else max(1, context - 16)
-        if task.pretrained:
-            length = min(length, task.pretrained_sample_length)
         dataset = None if args.train_file else args.dataset
-        config = {"max_length": length, "sampler": "top_k", "seed": args.seed}
         samples = task.generate(sample_prompts(dataset, validation), **config)
-        metrics["generation_config"] = GenerationConfig(**config).to_dict()
-        return metrics, samples
+        return metrics, {"samples.txt": SEPARATOR.join(samples) + "\n"}
 
-    def record(self, task, data, args, state):
-        return {"tokenizer": task.tokenizer_level}
-
-    def write_extras(self, tmp, task, metrics, state):
-        path = os.path.join(tmp, "samples.txt")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write("\n\n-----\n\n".join(state) + "\n")
-
-    def wrote(self, output, state):
-        return f"\n{state[0]}\n\nwrote {output}/"
-
-    def evaluate_model(self, task, args):
-        split = "test" if args.test_file else args.split
-        metrics = task.evaluate(self.corpus(args, split))
-        rows = [[k, f"{v:.4f}"] for k, v in metrics.items()]
-        print(base.format_table(rows, ["metric", "value"]))
-        return {}, None
+    def wrote(self, output, files):
+        sample = files["samples.txt"].split(SEPARATOR)[0]
+        return f"\n{sample}\n{super().wrote(output, files)}"
 
     def add_run_arguments(self, parser):
-        parser.add_argument(
-            "--prompt",
-            action="append",
-            help="a prompt (repeat for a batch)",
-        )
-        generate = TextGenerator.generate
-        add_decoding_arguments(
-            parser, generate, sampler="top_k", max_length=200
-        )
+        help_text = "a prompt (repeat for a batch)"
+        parser.add_argument("--prompt", action="append", help=help_text)
         stream = "print tokens as they come (stepwise)"
         base.add_flags(parser, [("stream", bool, False, stream)])
 
@@ -504,7 +368,7 @@ class GeneratorCommands(TaskCommands):
         texts = task.generate(
             prompts, callbacks=callbacks, on_token=on_token, **options
         )
-        print("" if args.stream else "\n\n-----\n\n".join(texts))
+        print("" if args.stream else SEPARATOR.join(texts))
 
 
 COMMANDS = {
@@ -542,12 +406,13 @@ def check_recipe(path, task=None):
     ``train`` parser, without training: ``(recipe, {dest: value})``.
 
     Example:
-    >>> import json, pathlib, tempfile
+    >>> import json, os, tempfile
     >>> from nlptoolkit.cli import check_recipe
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "gen.json"
-    >>> _ = path.write_text(json.dumps(
-    ...     {"task": "generation", "train": {"max-minutes": 5}}))
-    >>> check_recipe(str(path))[1]
+    >>> recipe = {"task": "generation", "train": {"max-minutes": 5}}
+    >>> path = os.path.join(tempfile.mkdtemp(), "generation.json")
+    >>> with open(path, "w") as handle:
+    ...     json.dump(recipe, handle)
+    >>> check_recipe(path)[1]
     {'max_minutes': 5.0}
     """
     recipe = recipes.read_recipe(path, task=task)

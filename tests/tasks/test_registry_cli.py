@@ -205,3 +205,22 @@ def test_every_task_train_takes_the_training_options(tmp_path, capsys):
     assert metrics["lr_finder"]["suggestion"] > 0
     assert metrics["training"]["schedule"] == "cosine"
     assert {"lr_finder.csv", "lr_finder.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_summarization_evaluate_takes_rows_and_the_samplers_k():
+    """``evaluate --top-k`` stays the top-losses rows (``--top-losses``
+    too); ``--sampler-top-k`` is the top_k sampler's k there."""
+    from nlptoolkit.cli.commands import decoding
+    from nlptoolkit.tasks.summarization import Summarizer
+
+    parser = task_commands("summarization").build_parser()
+    argv = ["evaluate", "--model", "m.keras", "--sampler", "top_k"]
+    args = cli.parse_args(parser, [*argv, "--top-k", "5"])
+    assert args.top_k == 5 and args.sampler_top_k == 10
+    assert cli.parse_args(parser, [*argv, "--top-losses", "7"]).top_k == 7
+    args = cli.parse_args(parser, [*argv, "--sampler-top-k", "3"])
+    assert args.top_k == 20
+    _, config = decoding(args, Summarizer.summarize, top_k=args.sampler_top_k)
+    assert (config.sampler, config.top_k) == ("top_k", 3)
+    with pytest.raises(SystemExit):
+        parser.parse_args([*argv, "--sampler-top-k", "0"])

@@ -1,7 +1,5 @@
 """``python -m nlptoolkit.tasks.generation [train|evaluate|generate] ...``"""
 
-import sys
-
 from nlptoolkit import cli
 from nlptoolkit.cli.hooks import SAMPLE_PROMPTS  # noqa: F401
 from nlptoolkit.cli.hooks import sample_prompts  # noqa: F401
@@ -10,4 +8,4 @@ main = cli.task_main("generation")
 build_parser = main.build_parser
 
 if __name__ == "__main__":
-    sys.exit(cli.program(main))
+    raise SystemExit(cli.program(main))

@@ -1,11 +1,9 @@
 """``python -m nlptoolkit.tasks.sentiment [train|evaluate|predict] ...``"""
 
-import sys
-
 from nlptoolkit import cli
 
 main = cli.task_main("sentiment")
 build_parser = main.build_parser
 
 if __name__ == "__main__":
-    sys.exit(cli.program(main))
+    raise SystemExit(cli.program(main))
