@@ -225,11 +225,10 @@ def add_clock_argument(parser):
 
 
 def clock_callbacks(args):
-    """``[InferenceClock()]`` when ``--clock DIR`` was given, else ``[]``.
-    The folder is checked first (see :func:`check_output`)."""
+    """``[InferenceClock()]`` when ``--clock DIR`` was given, else ``[]``
+    (``make_main`` checked the folder before the command ran)."""
     if not args.clock:
         return []
-    check_output(args.clock, args, what="--clock")
     from nlptoolkit.callbacks import InferenceClock
 
     return [InferenceClock()]
